@@ -1,0 +1,210 @@
+import { Kafka, logLevel as KafkaLogLevel, type Admin, type Message, type Producer, type Transaction, type LogEntry } from 'kafkajs';
+import { ConnectError, RetriableError } from '../api/errors.ts';
+import type { Logger } from '../api/task.ts';
+import type {
+  CommittedRecord, KafkaAdmin, KafkaClient, OutgoingRecord, ProducerOptions, TopicSpec, TransactionalProducer,
+} from './types.ts';
+import { PARTITION_KEY, partitionKeyPartitioner } from './partitioner.ts';
+import { producerTuning } from './client-options.ts';
+import { readCommittedTopic } from './read-committed.ts';
+
+export interface KafkaClientOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Bound on connecting to an unreachable cluster before a clear error (ms). */
+  connectTimeoutMs?: number;
+}
+
+/** kafkajs errors that mean this producer is dead and must be recreated (fenced or lost its epoch). */
+const FATAL_PRODUCER_ERRORS = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'UNKNOWN_PRODUCER_ID', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_TXN_STATE']);
+
+export function describeKafkaError(error: unknown): string {
+  const e = error as { message?: string; type?: string; cause?: { message?: string } };
+  const parts = [e?.message ?? String(error)];
+  if (e?.type && !parts[0]!.includes(e.type)) parts.push(`(${e.type})`);
+  if (e?.cause?.message) parts.push(`caused by: ${e.cause.message}`);
+  return parts.join(' ');
+}
+
+export function isFencing(error: unknown): boolean {
+  const type = (error as { type?: string })?.type;
+  return type !== undefined && FATAL_PRODUCER_ERRORS.has(type);
+}
+
+export class KafkaJsClient implements KafkaClient {
+  private readonly kafka: Kafka;
+  private readonly brokers: string[];
+  private readonly logger: Logger;
+
+  constructor(options: KafkaClientOptions) {
+    this.brokers = options.brokers;
+    this.logger = options.logger;
+    const connectTimeout = options.connectTimeoutMs ?? 10_000;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      connectionTimeout: Math.min(connectTimeout, 5_000),
+      requestTimeout: 30_000,
+      // Bounded retries: an unreachable cluster surfaces as an error within ~connectTimeoutMs.
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: Math.max(1_000, connectTimeout / 4) },
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: () => (entry: LogEntry) => {
+        const { message, ...fields } = entry.log;
+        const text = `kafkajs ${entry.namespace}: ${message}`;
+        // kafkajs logs every retried request at ERROR; they are retried, so warn.
+        if (entry.level <= KafkaLogLevel.WARN) this.logger.warn(text, fields);
+        else this.logger.debug(text, fields);
+      },
+    });
+  }
+
+  producer(options: ProducerOptions): TransactionalProducer {
+    return new KafkaJsTransactionalProducer(this.kafka, options, this.brokers);
+  }
+
+  async admin(): Promise<KafkaAdmin> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+    } catch (error) {
+      throw unreachable(this.brokers, error);
+    }
+    return new KafkaJsAdmin(admin);
+  }
+
+  readCommitted(topic: string, options: { timeoutMs?: number } = {}): Promise<CommittedRecord[]> {
+    return readCommittedTopic(this.kafka, topic, options.timeoutMs ?? 120_000);
+  }
+
+  async close(): Promise<void> {}
+}
+
+function unreachable(brokers: string[], error: unknown): ConnectError {
+  return new RetriableError(`Cannot reach Kafka at ${brokers.join(',')}: ${describeKafkaError(error)}. Check bootstrap.servers and that the brokers are up.`, { code: 'KAFKA_UNREACHABLE', cause: error });
+}
+
+class KafkaJsTransactionalProducer implements TransactionalProducer {
+  readonly transactionalId: string;
+  private readonly producer: Producer;
+  private readonly compression;
+  private transaction: Transaction | undefined;
+
+  constructor(kafka: Kafka, options: ProducerOptions, private readonly brokers: string[]) {
+    this.transactionalId = options.transactionalId;
+    const tuning = producerTuning(options.overrides, `producer settings of ${options.transactionalId}:`);
+    this.compression = tuning.compression;
+    this.producer = kafka.producer({
+      transactionalId: options.transactionalId,
+      idempotent: true,
+      // kafkajs loses or reorders records with several in-flight requests per partition (tulios/kafkajs#1005).
+      maxInFlightRequests: 1,
+      transactionTimeout: tuning.transactionTimeoutMs ?? options.transactionTimeoutMs ?? 60_000,
+      createPartitioner: partitionKeyPartitioner,
+      allowAutoTopicCreation: false,
+      ...(tuning.retries !== undefined ? { retry: { retries: Math.max(1, tuning.retries), initialRetryTime: tuning.retryBackoffMs ?? 100 } } : {}),
+    });
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.producer.connect();
+    } catch (error) {
+      throw unreachable(this.brokers, error);
+    }
+  }
+
+  async begin(): Promise<void> {
+    if (this.transaction) throw new ConnectError(`transaction already open for ${this.transactionalId}`, { code: 'ILLEGAL_STATE' });
+    this.transaction = await this.producer.transaction();
+  }
+
+  async send(records: OutgoingRecord[]): Promise<void> {
+    const txn = this.requireTransaction();
+    const byTopic = new Map<string, Message[]>();
+    for (const record of records) {
+      const message: Message = { key: record.key, value: record.value };
+      if (record.partition !== undefined) message.partition = record.partition;
+      if (record.headers) message.headers = record.headers;
+      if (record.timestamp !== undefined) message.timestamp = String(record.timestamp);
+      if (record.partitionKey) (message as unknown as Record<symbol, Buffer>)[PARTITION_KEY] = record.partitionKey;
+      let list = byTopic.get(record.topic);
+      if (!list) byTopic.set(record.topic, (list = []));
+      list.push(message);
+    }
+    await txn.sendBatch({
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      acks: -1,
+      compression: this.compression,
+    });
+  }
+
+  async commit(): Promise<void> {
+    const txn = this.requireTransaction();
+    this.transaction = undefined;
+    await txn.commit();
+  }
+
+  async abort(): Promise<void> {
+    const txn = this.transaction;
+    this.transaction = undefined;
+    if (txn && txn.isActive()) await txn.abort();
+  }
+
+  async disconnect(): Promise<void> {
+    this.transaction = undefined;
+    await this.producer.disconnect();
+  }
+
+  private requireTransaction(): Transaction {
+    if (!this.transaction) throw new ConnectError(`no open transaction for ${this.transactionalId}`, { code: 'ILLEGAL_STATE' });
+    return this.transaction;
+  }
+}
+
+class KafkaJsAdmin implements KafkaAdmin {
+  constructor(private readonly admin: Admin) {}
+
+  async existingTopics(names: string[]): Promise<Set<string>> {
+    const all = new Set(await this.admin.listTopics());
+    return new Set(names.filter((n) => all.has(n)));
+  }
+
+  async createTopic(spec: TopicSpec): Promise<void> {
+    try {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: [{
+          topic: spec.name,
+          numPartitions: spec.partitions,
+          replicationFactor: spec.replicationFactor,
+          configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
+        }],
+      });
+    } catch (error) {
+      const type = (error as { type?: string; errors?: Array<{ type?: string }> });
+      const inner = type.errors?.[0]?.type ?? type.type ?? '';
+      if (inner === 'TOPIC_ALREADY_EXISTS') return;
+      const fix = inner.includes('AUTHORIZATION')
+        ? `grant this client CREATE on topic ${spec.name}, or create it yourself`
+        : `create topic ${spec.name} yourself (partitions=${spec.partitions}, replication.factor=${spec.replicationFactor}${Object.keys(spec.configs).length ? ', ' + Object.entries(spec.configs).map(([k, v]) => `${k}=${v}`).join(', ') : ''}) or fix topic.creation.* settings`;
+      throw new ConnectError(`Could not create topic ${spec.name}: ${describeKafkaError(error)}${inner ? ` [${inner}]` : ''}. Fix: ${fix}.`, { code: 'TOPIC_CREATION', cause: error });
+    }
+  }
+
+  async topicConfig(name: string, keys: string[]): Promise<Record<string, string>> {
+    const res = await this.admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name, configNames: keys }] });
+    const out: Record<string, string> = {};
+    for (const entry of res.resources[0]?.configEntries ?? []) out[entry.configName] = entry.configValue;
+    return out;
+  }
+
+  async partitionCount(name: string): Promise<number> {
+    const md = await this.admin.fetchTopicMetadata({ topics: [name] });
+    return md.topics[0]?.partitions.length ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.admin.disconnect();
+  }
+}

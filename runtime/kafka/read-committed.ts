@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { ConnectError } from '../api/errors.ts';
+import type { CommittedRecord } from './types.ts';
+
+/**
+ * Reads every committed record of a topic, from each partition's start to its high watermark as seen at the call
+ * (read_committed). Transactional partitions end with control markers that consumers never see as records, so
+ * progress is tracked by the last offset of each fetched batch (control markers and aborted records included).
+ */
+export async function readCommittedTopic(kafka: Kafka, topic: string, timeoutMs: number): Promise<CommittedRecord[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let targets: Map<number, bigint>;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    targets = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+  if (targets.size === 0) return [];
+
+  const groupId = `pika-connect-reader-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
+  const records: CommittedRecord[] = [];
+  const remaining = new Map(targets);
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const reached = (partition: number, lastOffset: string): void => {
+    const target = remaining.get(partition);
+    if (target !== undefined && BigInt(lastOffset) + 1n >= target) {
+      remaining.delete(partition);
+      if (remaining.size === 0) finish();
+    }
+  };
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    if (e.payload.topic === topic) reached(e.payload.partition, e.payload.lastOffset);
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          const target = targets.get(batch.partition);
+          if (target === undefined || BigInt(m.offset) >= target) continue;
+          const headers: Record<string, Buffer> = {};
+          for (const [k, v] of Object.entries(m.headers ?? {})) if (Buffer.isBuffer(v)) headers[k] = v;
+          records.push({ topic, partition: batch.partition, offset: BigInt(m.offset), key: m.key, value: m.value, headers, timestamp: Number(m.timestamp) });
+        }
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ConnectError(`Timed out after ${timeoutMs} ms reading topic ${topic} to its end (read_committed); partitions still behind: ${[...remaining.keys()].join(',')}. An open transaction of another producer may be holding the last stable offset back.`, { code: 'READ_TIMEOUT', retriable: true })), timeoutMs);
+    });
+    try {
+      await Promise.race([done, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  } finally {
+    await consumer.disconnect();
+    await deleteGroupQuietly(kafka, groupId);
+  }
+  records.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  return records;
+}
+
+async function deleteGroupQuietly(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch {
+    // an empty group expires on its own; nothing is lost if deletion fails
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
