@@ -12,6 +12,8 @@ export interface ValueFormat<T = unknown> {
   readonly describe: string;
   /** Turns the raw string into the typed value; returns the raw string unchanged when it cannot. */
   coerce(raw: string): T | string;
+  /** True when check() messages already quote the offending parts (list formats): no need to repeat the value. */
+  readonly quotesBadParts?: boolean;
   /** Throws an Error whose message says what a valid value looks like. */
   check(value: unknown): asserts value is T;
 }
@@ -149,6 +151,7 @@ function listOf(spec: {
     name: spec.name,
     type: 'list',
     describe: spec.describe,
+    quotesBadParts: true,
     coerce: (raw) => splitList(raw),
     check(v): asserts v is string[] {
       if (!Array.isArray(v)) fail(`must be a comma-separated list of ${spec.describe}`);
@@ -241,6 +244,7 @@ export const groupAliasList = define<string[]>({
   name: 'pc:group-alias-list',
   type: 'list',
   describe: 'group names ([A-Za-z0-9_-]+), without "default"',
+  quotesBadParts: true,
   coerce: (raw) => splitList(raw),
   check(v): asserts v is string[] {
     if (!Array.isArray(v)) fail('must be a comma-separated list of group names');

@@ -112,7 +112,7 @@ function readRegexes(entry: Entry | undefined, problems: Problem[]): RegExp[] {
   if (entry === undefined) return [];
   const checked = checkValue(regexList, entry.value);
   if (!checked.ok) {
-    problems.push(valueProblem(entry, checked.message));
+    problems.push(valueProblem(entry, checked.message, regexList));
     return [];
   }
   return checked.value.map(fullMatch);
@@ -122,7 +122,7 @@ function readNumber(entry: Entry | undefined, format: typeof partitionCount, pro
   if (entry === undefined) return undefined;
   const checked = checkValue(format, entry.value);
   if (checked.ok) return checked.value;
-  problems.push(valueProblem(entry, checked.message));
+  problems.push(valueProblem(entry, checked.message, format));
   return undefined;
 }
 

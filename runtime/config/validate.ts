@@ -1,6 +1,6 @@
 // Checks a set of entries against a schema: typed values for the schema's keys, one problem per bad or missing
 // value, and the entries the schema does not know (the caller decides whether they are someone else's keys).
-import { checkValue } from './formats.ts';
+import { checkValue, type ValueFormat } from './formats.ts';
 import { closest, looksSecret, type Entry, type Origin, type Problem } from './problems.ts';
 import { findKey, findPrefix, type ConfigSchema } from './schema.ts';
 
@@ -30,16 +30,15 @@ export function checkSchema(schema: ConfigSchema, entries: ReadonlyMap<string, E
     }
     const checked = checkValue(def.format, entry.value);
     if (checked.ok) values.set(def.name, checked.value);
-    else problems.push(valueProblem(entry, checked.message));
+    else problems.push(valueProblem(entry, checked.message, def.format));
   }
   const unmatched = [...entries.values()].filter((e) => !findKey(schema, e.key) && !findPrefix(schema, e.key));
   return { values, unmatched, problems };
 }
 
 /** A bad value, shown with what was written (unless the key looks secret). */
-export function valueProblem(entry: Entry, message: string): Problem {
-  const shown = JSON.stringify(entry.value.trim());
-  const got = looksSecret(entry.key) || message.includes(shown) ? '' : `, got ${JSON.stringify(entry.value)}`;
+export function valueProblem(entry: Entry, message: string, format?: ValueFormat): Problem {
+  const got = looksSecret(entry.key) || format?.quotesBadParts ? '' : `, got ${JSON.stringify(entry.value)}`;
   return { key: entry.key, origin: entry.origin, message: `${message}${got}` };
 }
 
