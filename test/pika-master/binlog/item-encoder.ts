@@ -1,0 +1,28 @@
+// Pika binlog item ("TypeFirst") encoder — the test master's own, independent of the connector's decoder.
+// Layout (include/pika_binlog_transverter.h, src/pika_binlog_transverter.cc @v4.0.1), little-endian:
+//   u16 type=1 | u32 exec_time | u32 term_id | u64 logic_id | u32 filenum | u64 offset | u32 content_length | content
+// filenum/offset = producer position before the item was written (read before any file roll).
+
+export const BINLOG_ITEM_HEADER_SIZE = 34;
+export const BINLOG_TYPE_FIRST = 1;
+
+export interface BinlogItemHeader {
+  execTime: number;
+  termId: number;
+  logicId: bigint;
+  filenum: number;
+  offset: bigint;
+}
+
+export function encodeBinlogItem(header: BinlogItemHeader, content: Buffer): Buffer {
+  const out = Buffer.alloc(BINLOG_ITEM_HEADER_SIZE + content.length);
+  out.writeUInt16LE(BINLOG_TYPE_FIRST, 0);
+  out.writeUInt32LE(header.execTime >>> 0, 2);
+  out.writeUInt32LE(header.termId >>> 0, 6);
+  out.writeBigUInt64LE(header.logicId, 10);
+  out.writeUInt32LE(header.filenum >>> 0, 18);
+  out.writeBigUInt64LE(header.offset, 22);
+  out.writeUInt32LE(content.length, 30);
+  content.copy(out, BINLOG_ITEM_HEADER_SIZE);
+  return out;
+}
