@@ -1,0 +1,77 @@
+// Waits until a freshly started broker (or cluster) really answers Kafka requests.
+// Usage: node --import tsx scripts/kafka/wait-ready.ts <bootstrap> <brokerCount> <timeoutSeconds> <pid,pid,...>
+// Exit codes (used by scripts/kafka.sh): 0 ready, 2 a broker process died, 3 timed out, 64 bad arguments.
+// Ready means: a metadata request through <bootstrap> lists at least <brokerCount> live brokers.
+import { Kafka, logLevel } from 'kafkajs';
+
+const EXIT_DIED = 2;
+const EXIT_TIMEOUT = 3;
+const EXIT_USAGE = 64;
+
+function parseArgs(argv: string[]): { bootstrap: string; brokers: number; timeoutMs: number; pids: number[] } {
+  const [bootstrap, brokers, timeout, pids] = argv;
+  const brokerCount = Number(brokers);
+  const timeoutSeconds = Number(timeout);
+  const pidList = (pids ?? '').split(',').filter(Boolean).map(Number);
+  if (!bootstrap || !Number.isInteger(brokerCount) || brokerCount < 1 || !(timeoutSeconds > 0)
+    || pidList.some((p) => !Number.isInteger(p) || p <= 0)) {
+    console.error('usage: wait-ready.ts <bootstrap> <brokerCount> <timeoutSeconds> <pid,pid,...>');
+    process.exit(EXIT_USAGE);
+  }
+  return { bootstrap, brokers: brokerCount, timeoutMs: timeoutSeconds * 1000, pids: pidList };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function liveBrokerCount(bootstrap: string): Promise<number> {
+  const kafka = new Kafka({
+    clientId: 'pika-connect-wait-ready',
+    brokers: bootstrap.split(','),
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    requestTimeout: 5000,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const deadline = Date.now() + args.timeoutMs;
+  let lastProblem = 'no answer yet';
+  while (Date.now() < deadline) {
+    const dead = args.pids.filter((pid) => !isAlive(pid));
+    if (dead.length > 0) {
+      console.error(`broker process ${dead.join(',')} exited during startup`);
+      process.exit(EXIT_DIED);
+    }
+    try {
+      const count = await liveBrokerCount(args.bootstrap);
+      if (count >= args.brokers) return;
+      lastProblem = `${count} of ${args.brokers} brokers registered`;
+    } catch (error) {
+      lastProblem = error instanceof Error ? error.message : String(error);
+    }
+    await sleep(500);
+  }
+  console.error(`broker at ${args.bootstrap} not ready after ${args.timeoutMs / 1000}s: ${lastProblem}`);
+  process.exit(EXIT_TIMEOUT);
+}
+
+await main();

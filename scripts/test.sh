@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The test command: bash scripts/test.sh [test files or directories...]
+#
+#   1. scripts/setup.sh (Debian packages, npm ci when needed, Kafka jars)
+#   2. type check: npx tsc -p .
+#   3. unit tests: test/unit/**/*.test.ts (no Kafka)
+#   4. a private Kafka broker (first free port pair from 29092/29093 up, data in .cache/kafka-run/test-<port>),
+#      then integration tests test/integration/**/*.test.ts one file at a time with KAFKA_BOOTSTRAP set;
+#      the broker is always stopped at the end.
+# With arguments, only those files (or the *.test.ts under those directories) run; the broker starts only when one
+# of them is under test/integration/. Exit status is non-zero when any step fails; all steps run regardless.
+#
+# Environment: TEST_KAFKA_BOOTSTRAP=host:port uses that broker instead of starting one;
+#   TEST_REPORTER (default tap: ends with "# pass N" / "# fail N"); TEST_TIMEOUT_MS per test
+#   (default 60000 unit, 180000 integration); KAFKA_START_TIMEOUT etc. as in scripts/kafka.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+REPORTER="${TEST_REPORTER:-tap}"
+export KAFKAJS_NO_PARTITIONER_WARNING=1
+
+step() { echo; echo "==== $* ($(date -u +%H:%M:%S))"; }
+
+declare -a unit_files=() integration_files=() failed=()
+
+add_file() {
+  case "$1" in
+    test/integration/*|./test/integration/*) integration_files+=("$1") ;;
+    *) unit_files+=("$1") ;;
+  esac
+}
+
+collect() {
+  local path file
+  for path in "$@"; do
+    if [[ -d "$path" ]]; then
+      while IFS= read -r file; do add_file "$file"; done < <(find "$path" -name '*.test.ts' -type f | sort)
+    elif [[ -f "$path" ]]; then
+      add_file "$path"
+    else
+      echo "test.sh: no such test file or directory: $path" >&2
+      exit 64
+    fi
+  done
+}
+
+if [[ $# -gt 0 ]]; then
+  collect "$@"
+else
+  for dir in test/unit test/integration; do [[ -d "$dir" ]] && collect "$dir"; done
+fi
+
+step "setup"
+bash scripts/setup.sh
+
+step "type check (tsc)"
+npx tsc -p . || failed+=("type check")
+
+# Node 20 does not expand globs after --test, so files are listed explicitly. --test-force-exit ends a file's
+# process when its tests are done even if a client left a socket open.
+run_node_tests() {
+  local timeout_ms="$1"; shift
+  node --import tsx --test --test-reporter="$REPORTER" --test-force-exit --test-timeout="$timeout_ms" "$@"
+}
+
+if [[ ${#unit_files[@]} -gt 0 ]]; then
+  step "unit tests (${#unit_files[@]} files)"
+  run_node_tests "${TEST_TIMEOUT_MS:-60000}" "${unit_files[@]}" || failed+=("unit tests")
+else
+  step "unit tests: none selected"
+fi
+
+# Claims a broker/controller port pair no other test run on this machine uses: a claim is a directory named after
+# the port holding the owner's pid; claims of dead owners are taken over.
+CLAIMS=.cache/kafka-run/.claims
+claimed_port=""
+claim_ports() {
+  local port owner
+  mkdir -p "$CLAIMS"
+  for ((port = 29092; port < 29192; port += 2)); do
+    if ! mkdir "$CLAIMS/$port" 2>/dev/null; then
+      owner="$(cat "$CLAIMS/$port/owner" 2>/dev/null || true)"
+      if [[ -n "$owner" ]] && kill -0 "$owner" 2>/dev/null; then continue; fi
+      rm -rf "$CLAIMS/$port"
+      mkdir "$CLAIMS/$port" 2>/dev/null || continue
+    fi
+    echo $$ >"$CLAIMS/$port/owner"
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || (exec 3<>"/dev/tcp/127.0.0.1/$((port + 1))") 2>/dev/null; then
+      rm -rf "$CLAIMS/$port"
+      continue
+    fi
+    claimed_port="$port"
+    return 0
+  done
+  echo "test.sh: no free port pair in 29092-29191" >&2
+  return 1
+}
+
+broker_started=""
+cleanup() {
+  if [[ -n "$broker_started" ]]; then
+    step "stopping test broker"
+    KAFKA_NAME="test-$claimed_port" bash scripts/kafka.sh stop || true
+  fi
+  [[ -n "$claimed_port" ]] && rm -rf "$CLAIMS/$claimed_port"
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [[ ${#integration_files[@]} -gt 0 ]]; then
+  bootstrap="${TEST_KAFKA_BOOTSTRAP:-}"
+  if [[ -z "$bootstrap" ]]; then
+    step "starting test broker"
+    if claim_ports; then
+      broker_started=1
+      if out="$(KAFKA_NAME="test-$claimed_port" KAFKA_PORT="$claimed_port" KAFKA_CONTROLLER_PORT=$((claimed_port + 1)) \
+                bash scripts/kafka.sh start)"; then
+        bootstrap="$(sed -n 's/^KAFKA_BOOTSTRAP=//p' <<<"$out")"
+      fi
+    fi
+  fi
+  if [[ -n "$bootstrap" ]]; then
+    step "integration tests (${#integration_files[@]} files, KAFKA_BOOTSTRAP=$bootstrap)"
+    KAFKA_BOOTSTRAP="$bootstrap" run_node_tests "${TEST_TIMEOUT_MS:-180000}" --test-concurrency=1 \
+      "${integration_files[@]}" || failed+=("integration tests")
+  else
+    failed+=("test broker start")
+  fi
+else
+  step "integration tests: none selected"
+fi
+
+echo
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "==== FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "==== all passed"
