@@ -66,7 +66,7 @@ export function loadConnectorConfig(
   opts: ConnectorLoadOptions = {},
 ): ConnectorConfig {
   const parsed = readPropertiesFile(file);
-  return buildConnectorConfig(parsed.entries, parsed.problems, file, findPlugin, env, opts);
+  return orThrow(checkConnector(parsed.entries, parsed.problems, file, findPlugin, env, opts), file);
 }
 
 /** The same validation from a map (e.g. a REST request); `source` names it in messages. No env unless given. */
@@ -76,7 +76,30 @@ export function parseConnectorProps(
   opts: ConnectorLoadOptions & { source?: string; env?: NodeJS.ProcessEnv } = {},
 ): ConnectorConfig {
   const source = opts.source ?? 'connector config';
-  return buildConnectorConfig(mapEntries(props, source), [], source, findPlugin, opts.env ?? {}, opts);
+  return orThrow(checkConnectorProps(props, findPlugin, opts), source);
+}
+
+export type ConnectorCheck =
+  | { ok: true; config: ConnectorConfig; problems: [] }
+  | { ok: false; name: string | undefined; problems: Problem[] };
+
+/**
+ * Like parseConnectorProps, but returns the problems (each with its key and message) instead of throwing: for a
+ * REST `validate` endpoint that answers per key.
+ */
+export function checkConnectorProps(
+  props: Record<string, string>,
+  findPlugin: PluginLookup,
+  opts: ConnectorLoadOptions & { source?: string; env?: NodeJS.ProcessEnv } = {},
+): ConnectorCheck {
+  const source = opts.source ?? 'connector config';
+  return checkConnector(mapEntries(props, source), [], source, findPlugin, opts.env ?? {}, opts);
+}
+
+function orThrow(check: ConnectorCheck, source: string): ConnectorConfig {
+  if (check.ok) return check.config;
+  const header = `Invalid connector configuration (${source}${check.name ? `, connector "${check.name}"` : ''})`;
+  throw new ConfigError(check.problems.map(formatProblem), header);
 }
 
 interface ResolvedPlugin {
@@ -84,14 +107,14 @@ interface ResolvedPlugin {
   keys: string[];
 }
 
-function buildConnectorConfig(
+function checkConnector(
   fileEntries: ReadonlyMap<string, Entry>,
   parseProblems: Problem[],
   source: string,
   findPlugin: PluginLookup,
   env: NodeJS.ProcessEnv,
   opts: ConnectorLoadOptions,
-): ConnectorConfig {
+): ConnectorCheck {
   const problems = [...parseProblems];
 
   // The name selects the environment variables, so it cannot come from them.
@@ -139,12 +162,9 @@ function buildConnectorConfig(
 
   const props = propsOf(entries);
   if (plugin !== undefined) problems.push(...pluginIssues(plugin.connector, props, entries, source));
-  if (problems.length > 0) {
-    const header = `Invalid connector configuration (${source}${name ? `, connector "${name}"` : ''})`;
-    throw new ConfigError(sortProblems(problems).map(formatProblem), header);
-  }
+  if (problems.length > 0) return { ok: false, name: name || undefined, problems: sortProblems(problems) };
 
-  return {
+  const config: ConnectorConfig = {
     file: source,
     name: v.get('name') as string,
     connectorClass: v.get('connector.class') as string,
@@ -167,6 +187,7 @@ function buildConnectorConfig(
     errorsLogEnable: v.get('errors.log.enable') as boolean,
     props,
   };
+  return { ok: true, config, problems: [] };
 }
 
 function optional<K extends string, T>(key: K, value: T | undefined): { [P in K]?: T } {

@@ -1,8 +1,8 @@
 // Configuration loading and validation: worker and connector `.properties` files, environment overrides, docs.
-export { loadWorkerConfig, parseWorkerProps, type WorkerConfig } from './worker-config.ts';
+export { loadWorkerConfig, parseWorkerProps, checkWorkerProps, type WorkerConfig, type WorkerCheck } from './worker-config.ts';
 export {
-  loadConnectorConfig, parseConnectorProps, pluginLookup,
-  type ConnectorConfig, type ConnectorLoadOptions, type PluginLookup,
+  loadConnectorConfig, parseConnectorProps, checkConnectorProps, pluginLookup,
+  type ConnectorConfig, type ConnectorCheck, type ConnectorLoadOptions, type PluginLookup,
 } from './connector-config.ts';
 export { topicGroupFor, type TopicCreationGroup } from './topic-creation.ts';
 export { configDocsMarkdown } from './docs.ts';
@@ -11,3 +11,4 @@ export { connectorSchema } from './connector-schema.ts';
 export type { ConfigSchema, ConfigKeyDef, PrefixDef } from './schema.ts';
 export { envNameForKey, connectorEnvPrefix, WORKER_ENV_PREFIX } from './env.ts';
 export { parsePropertiesText, readPropertiesFile } from './properties-file.ts';
+export { formatProblem, type Problem, type Origin } from './problems.ts';

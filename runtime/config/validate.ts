@@ -39,7 +39,9 @@ export function checkSchema(schema: ConfigSchema, entries: ReadonlyMap<string, E
 /** A bad value, shown with what was written (unless the key looks secret). */
 export function valueProblem(entry: Entry, message: string, format?: ValueFormat): Problem {
   const got = looksSecret(entry.key) || format?.quotesBadParts ? '' : `, got ${JSON.stringify(entry.value)}`;
-  return { key: entry.key, origin: entry.origin, message: `${message}${got}` };
+  // People used to INI or shell files write trailing comments; in .properties they are part of the value.
+  const hint = /\s[#;!]/.test(entry.value) ? ' ("#" starts a comment only at the beginning of a line)' : '';
+  return { key: entry.key, origin: entry.origin, message: `${message}${got}${hint}` };
 }
 
 /** "unknown worker key", with a hint for `;` lines and near-misses. */

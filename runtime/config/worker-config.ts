@@ -40,7 +40,7 @@ export interface WorkerConfig {
 /** Loads and validates a worker file; `env` overrides keys (CONNECT_*). Throws one ConfigError listing every problem. */
 export function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const parsed = readPropertiesFile(file);
-  return buildWorkerConfig(parsed.entries, parsed.problems, file, env);
+  return orThrow(checkWorker(parsed.entries, parsed.problems, file, env), file);
 }
 
 /** The same validation from a map (e.g. a REST request); `source` names it in messages. No env unless given. */
@@ -49,18 +49,34 @@ export function parseWorkerProps(
   opts: { source?: string; env?: NodeJS.ProcessEnv } = {},
 ): WorkerConfig {
   const source = opts.source ?? 'worker config';
-  return buildWorkerConfig(mapEntries(props, source), [], source, opts.env ?? {});
+  return orThrow(checkWorkerProps(props, opts), source);
+}
+
+export type WorkerCheck = { ok: true; config: WorkerConfig; problems: [] } | { ok: false; problems: Problem[] };
+
+/** Like parseWorkerProps, but returns the problems (each with its key and message) instead of throwing. */
+export function checkWorkerProps(
+  props: Record<string, string>,
+  opts: { source?: string; env?: NodeJS.ProcessEnv } = {},
+): WorkerCheck {
+  const source = opts.source ?? 'worker config';
+  return checkWorker(mapEntries(props, source), [], source, opts.env ?? {});
+}
+
+function orThrow(check: WorkerCheck, source: string): WorkerConfig {
+  if (check.ok) return check.config;
+  throw new ConfigError(check.problems.map(formatProblem), `Invalid worker configuration (${source})`);
 }
 
 const isWorkerKey = (key: string) => findKey(workerSchema, key) !== undefined || findPrefix(workerSchema, key) !== undefined;
 const workerKeyNames = workerSchema.keys.map((k) => k.name);
 
-function buildWorkerConfig(
+function checkWorker(
   fileEntries: ReadonlyMap<string, Entry>,
   parseProblems: Problem[],
   source: string,
   env: NodeJS.ProcessEnv,
-): WorkerConfig {
+): WorkerCheck {
   const problems = [...parseProblems];
   const overrides = envEntries(env, WORKER_ENV_PREFIX);
   for (const e of overrides) if (!isWorkerKey(e.key)) problems.push(unknownKeyProblem(e, 'worker', workerKeyNames));
@@ -69,9 +85,7 @@ function buildWorkerConfig(
   const checked = checkSchema(workerSchema, entries, source);
   problems.push(...checked.problems);
   for (const e of checked.unmatched) problems.push(unknownKeyProblem(e, 'worker', workerKeyNames));
-  if (problems.length > 0) {
-    throw new ConfigError(sortProblems(problems).map(formatProblem), `Invalid worker configuration (${source})`);
-  }
+  if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
 
   const v = checked.values;
   const raw = propsOf(entries);
@@ -80,7 +94,7 @@ function buildWorkerConfig(
     if (key === 'security.protocol' || key.startsWith('sasl.') || key.startsWith('ssl.')) securityProps[key] = value;
   }
   if (v.has('security.protocol')) securityProps['security.protocol'] = v.get('security.protocol') as string;
-  return {
+  const config: WorkerConfig = {
     file: source,
     bootstrapServers: v.get('bootstrap.servers') as string[],
     offsetStorageTopic: v.get('offset.storage.topic') as string,
@@ -104,4 +118,5 @@ function buildWorkerConfig(
     connectorRestartBackoffMaxMs: v.get('connector.restart.backoff.max.ms') as number,
     raw,
   };
+  return { ok: true, config, problems: [] };
 }

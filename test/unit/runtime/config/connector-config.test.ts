@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConnectorPlugin } from '../../../../runtime/api/connector.ts';
-import { loadConnectorConfig, parseConnectorProps, pluginLookup } from '../../../../runtime/config/index.ts';
+import { checkConnectorProps, loadConnectorConfig, parseConnectorProps, pluginLookup } from '../../../../runtime/config/index.ts';
 import { fakePikaPlugin, problemsOf, writeProps } from './helpers.ts';
 
 const plugins = pluginLookup([fakePikaPlugin]);
@@ -179,5 +179,24 @@ test('parseConnectorProps validates a map the same way', () => {
   assert.equal(cfg.name, 'n');
   assert.deepEqual(problemsOf(() => parseConnectorProps({ name: 'n', 'connector.class': 'PikaSource' }, plugins, { source: 'POST /connectors' })), [
     'POST /connectors pika.host: required: address of the Pika master',
+  ]);
+});
+
+test('checkConnectorProps answers per key without throwing (for a REST validate endpoint)', () => {
+  const check = checkConnectorProps({ name: 'n', 'connector.class': 'PikaSource', 'tasks.max': 'x', 'pika.port': 'p' }, plugins);
+  assert.equal(check.ok, false);
+  assert.deepEqual(check.problems.map((p) => [p.key, p.message]), [
+    ['tasks.max', 'must be a positive integer, got "x"'],
+    ['pika.port', 'must be a port number'],
+    ['pika.host', 'required: address of the Pika master'],
+  ]);
+  const good = checkConnectorProps({ name: 'n', 'connector.class': 'PikaSource', 'pika.host': 'h' }, plugins);
+  assert.ok(good.ok && good.config.name === 'n');
+});
+
+test('a trailing comment written as in INI files gets a hint', () => {
+  const file = writeProps('trailing-comment.properties', ['name=c', 'connector.class=PikaSource', 'pika.host=h', 'tasks.max=2  # two tasks']);
+  assert.deepEqual(problemsOf(() => loadConnectorConfig(file, plugins, {})), [
+    `${file}:4 tasks.max: must be a positive integer, got "2  # two tasks" ("#" starts a comment only at the beginning of a line)`,
   ]);
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parsePropertiesText, readPropertiesFile } from '../../../../runtime/config/properties-file.ts';
 import { formatProblem } from '../../../../runtime/config/problems.ts';
 import { problemsOf, writeProps } from './helpers.ts';
@@ -8,7 +9,7 @@ import { problemsOf, writeProps } from './helpers.ts';
 const fixtures = new URL('./fixtures/', import.meta.url);
 
 function valuesOf(file: URL) {
-  const parsed = readPropertiesFile(file.pathname);
+  const parsed = readPropertiesFile(fileURLToPath(file));
   return Object.fromEntries([...parsed.entries.values()].map((e) => [e.key, e.value]));
 }
 
@@ -62,7 +63,7 @@ test('a file that cannot be read gives a ConfigError naming the path and the OS 
   assert.deepEqual(problemsOf(() => readPropertiesFile(missing)), [
     `${missing}: cannot read the file (ENOENT: no such file or directory)`,
   ]);
-  const dir = new URL('.', import.meta.url).pathname;
+  const dir = fileURLToPath(new URL('.', import.meta.url));
   const [problem] = problemsOf(() => readPropertiesFile(dir));
   assert.match(problem ?? '', /cannot read the file \(EISDIR/);
 });
