@@ -50,10 +50,13 @@ export class KafkaJsClient implements KafkaClient {
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: Math.max(1_000, connectTimeout / 4) },
       logLevel: KafkaLogLevel.WARN,
       logCreator: () => (entry: LogEntry) => {
-        const { message, ...fields } = entry.log;
+        const { message, timestamp: _ts, logger: _logger, ...fields } = entry.log as LogEntry['log'] & { logger?: string };
         const text = `kafkajs ${entry.namespace}: ${message}`;
+        // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS until the commit markers are
+        // written; kafkajs retries it, so it is routine, not a warning.
+        const routine = String(fields.error ?? message).includes('concurrent operation on the same transaction');
         // kafkajs logs every retried request at ERROR; they are retried, so warn.
-        if (entry.level <= KafkaLogLevel.WARN) this.logger.warn(text, fields);
+        if (entry.level <= KafkaLogLevel.WARN && !routine) this.logger.warn(text, fields);
         else this.logger.debug(text, fields);
       },
     });
@@ -102,7 +105,8 @@ class KafkaJsTransactionalProducer implements TransactionalProducer {
       transactionTimeout: tuning.transactionTimeoutMs ?? options.transactionTimeoutMs ?? 60_000,
       createPartitioner: partitionKeyPartitioner,
       allowAutoTopicCreation: false,
-      ...(tuning.retries !== undefined ? { retry: { retries: Math.max(1, tuning.retries), initialRetryTime: tuning.retryBackoffMs ?? 100 } } : {}),
+      // Short first back-off: the usual retry is CONCURRENT_TRANSACTIONS right after a commit, gone within ms.
+      retry: { retries: Math.max(1, tuning.retries ?? 10), initialRetryTime: tuning.retryBackoffMs ?? 20, maxRetryTime: 2_000 },
     });
   }
 

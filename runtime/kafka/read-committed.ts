@@ -24,6 +24,7 @@ export async function readCommittedTopic(kafka: Kafka, topic: string, timeoutMs:
   const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
   const records: CommittedRecord[] = [];
   const remaining = new Map(targets);
+  const nextOffset = new Map<number, bigint>();
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
   const reached = (partition: number, lastOffset: string): void => {
@@ -41,14 +42,18 @@ export async function readCommittedTopic(kafka: Kafka, topic: string, timeoutMs:
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatchAutoResolve: false,
+      // Resolving advances the in-memory position; without it kafkajs fetches the same batch again and again.
+      eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
+        const target = targets.get(batch.partition);
         for (const m of batch.messages) {
-          const target = targets.get(batch.partition);
-          if (target === undefined || BigInt(m.offset) >= target) continue;
+          const offset = BigInt(m.offset);
+          const next = nextOffset.get(batch.partition) ?? 0n;
+          if (target === undefined || offset >= target || offset < next) continue;
+          nextOffset.set(batch.partition, offset + 1n);
           const headers: Record<string, Buffer> = {};
           for (const [k, v] of Object.entries(m.headers ?? {})) if (Buffer.isBuffer(v)) headers[k] = v;
-          records.push({ topic, partition: batch.partition, offset: BigInt(m.offset), key: m.key, value: m.value, headers, timestamp: Number(m.timestamp) });
+          records.push({ topic, partition: batch.partition, offset, key: m.key, value: m.value, headers, timestamp: Number(m.timestamp) });
         }
       },
     });

@@ -54,6 +54,8 @@ export class TaskRunner {
   private readonly pendingRecords: SourceRecord[] = [];
   private readonly pendingOffsets = new Map<string, OffsetEntry>();
   private transactionStartedAt = 0;
+  /** The pending offsets are already inside the open transaction. */
+  private offsetsSent = false;
   private readonly checkpoint: CheckpointFile;
   private readonly now: () => number;
   private connectorStatus: Record<string, unknown> = {};
@@ -116,12 +118,17 @@ export class TaskRunner {
       await this.producer!.begin();
       this.transactionStartedAt = this.now();
     }
-    await this.producer!.send(outgoing);
-    this.metrics.recordsWritten += records.length;
     for (const record of records) {
       this.pendingRecords.push(record);
       this.pendingOffsets.set(partitionId(record.sourcePartition), { partition: record.sourcePartition, offset: record.sourceOffset });
     }
+    // With one transaction per poll, the offsets ride in the same produce request as the records (one round trip).
+    if (this.settings.transactionBoundary === 'poll') {
+      outgoing.push(...offsetRecords(this.settings.offsetsTopic, this.settings.connectorName, this.pendingOffsets.values()));
+      this.offsetsSent = true;
+    }
+    await this.producer!.send(outgoing);
+    this.metrics.recordsWritten += records.length;
   }
 
   private async convert(records: SourceRecord[]): Promise<OutgoingRecord[]> {
@@ -157,7 +164,8 @@ export class TaskRunner {
   private async commit(): Promise<void> {
     const producer = this.producer!;
     const offsets = [...this.pendingOffsets.values()];
-    await producer.send(offsetRecords(this.settings.offsetsTopic, this.settings.connectorName, offsets));
+    if (!this.offsetsSent) await producer.send(offsetRecords(this.settings.offsetsTopic, this.settings.connectorName, offsets));
+    this.offsetsSent = false;
     this.txn.transition('commit');
     await producer.commit();
     this.txn.transition('committed');
@@ -177,6 +185,7 @@ export class TaskRunner {
   private async abortQuietly(cause: unknown): Promise<void> {
     const dropped = this.pendingRecords.length;
     this.pendingRecords.length = 0;
+    this.offsetsSent = false;
     this.pendingOffsets.clear();
     if (!this.producer || (this.txn.state !== 'in_transaction' && this.txn.state !== 'committing')) return;
     this.metrics.transactionsAborted++;

@@ -1,0 +1,7 @@
+import { PluginRegistry } from './plugins.ts';
+import { syntheticConnectorPlugin } from '../connector/synthetic/synthetic-connector.ts';
+
+/** The registry with every plugin shipped in this package. */
+export function bundledPlugins(): PluginRegistry {
+  return new PluginRegistry().addConnector(syntheticConnectorPlugin);
+}

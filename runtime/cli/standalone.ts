@@ -1,0 +1,70 @@
+import { ConfigError, ConnectError } from '../api/errors.ts';
+import { loadConnectorConfig, loadWorkerConfig, type ConnectorConfig, type WorkerConfig } from '../config/index.ts';
+import { bundledPlugins } from '../bundled-plugins.ts';
+import type { PluginRegistry } from '../plugins.ts';
+import { createRootLogger, type RuntimeLogger } from '../util/logger.ts';
+import { Worker } from '../worker/worker.ts';
+
+/** `pika-connect worker.properties connector.properties…`: runs until SIGTERM/SIGINT; returns the exit code. */
+export async function runStandalone(workerFile: string, connectorFiles: string[]): Promise<number> {
+  const plugins = bundledPlugins();
+  let worker: WorkerConfig;
+  let connectors: ConnectorConfig[];
+  try {
+    ({ worker, connectors } = loadAll(workerFile, connectorFiles, plugins));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  const logger = createRootLogger(worker.logLevel);
+  return runWorkerUntilSignal(worker, connectors, plugins, logger);
+}
+
+/** Loads every file and reports the problems of all of them at once. */
+export function loadAll(workerFile: string, connectorFiles: string[], plugins: PluginRegistry): { worker: WorkerConfig; connectors: ConnectorConfig[] } {
+  const problems: string[] = [];
+  let worker: WorkerConfig | undefined;
+  const connectors: ConnectorConfig[] = [];
+  try {
+    worker = loadWorkerConfig(workerFile);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  for (const file of connectorFiles) {
+    try {
+      connectors.push(loadConnectorConfig(file, (cls) => plugins.connector(cls)));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  const names = new Map<string, string>();
+  for (const c of connectors) {
+    const other = names.get(c.name);
+    if (other) problems.push(`${c.file}: name ${c.name} is already used by ${other}; every connector needs its own name`);
+    names.set(c.name, c.file);
+  }
+  if (problems.length || !worker) throw new ConfigError(problems, 'Invalid configuration');
+  return { worker, connectors };
+}
+
+export async function runWorkerUntilSignal(config: WorkerConfig, connectors: ConnectorConfig[], plugins: PluginRegistry, logger: RuntimeLogger): Promise<number> {
+  const worker = new Worker(config, plugins, logger);
+  try {
+    await worker.start(connectors);
+  } catch (error) {
+    logger.error(`worker could not start: ${(error as Error).message}`);
+    await worker.stop().catch(() => {});
+    return error instanceof ConnectError && error.code === 'CONFIG' ? 2 : 1;
+  }
+  logger.info('worker started', { connectors: connectors.map((c) => c.name) });
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logger.info('stopping: committing open transactions', { signal });
+  await worker.stop();
+  logger.info('stopped');
+  return 0;
+}

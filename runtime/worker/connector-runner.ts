@@ -1,0 +1,132 @@
+import type { SourceConnector } from '../api/connector.ts';
+import type { Converter } from '../api/converter.ts';
+import type { KafkaAdmin, KafkaClient } from '../kafka/types.ts';
+import type { PluginRegistry } from '../plugins.ts';
+import type { RuntimeLogger } from '../util/logger.ts';
+import { backoffDelay, sleep } from '../util/backoff.ts';
+import type { ConnectorConfig, WorkerConfig } from '../config/index.ts';
+import { TaskSupervisor, type TaskStatus } from './task-supervisor.ts';
+import { TopicManager } from './topic-manager.ts';
+
+export type ConnectorState = 'UNASSIGNED' | 'RUNNING' | 'FAILED' | 'STOPPED';
+
+export interface ConnectorStatus {
+  name: string;
+  connector: { state: ConnectorState; trace?: string };
+  tasks: TaskStatus[];
+  type: 'source';
+}
+
+/** Runs one connector and its tasks. A connector that fails to start is retried with back-off. */
+export class ConnectorRunner {
+  private connector: SourceConnector | undefined;
+  private tasks: TaskSupervisor[] = [];
+  private state: ConnectorState = 'UNASSIGNED';
+  private trace: string | undefined;
+  private readonly stopController = new AbortController();
+  private loop: Promise<void> | undefined;
+  private readonly logger: RuntimeLogger;
+
+  constructor(
+    readonly config: ConnectorConfig,
+    private readonly worker: WorkerConfig,
+    private readonly deps: { client: KafkaClient; plugins: PluginRegistry; logger: RuntimeLogger; admin: () => Promise<KafkaAdmin> },
+  ) {
+    this.logger = deps.logger.child({ connector: config.name });
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  start(): void {
+    this.loop ??= this.startWithRetry();
+  }
+
+  async stop(): Promise<void> {
+    this.stopController.abort();
+    await this.loop;
+    await Promise.all(this.tasks.map((t) => t.stop()));
+    await this.connector?.stop().catch((error: Error) => this.logger.warn('connector stop failed', { error: error.message }));
+    this.state = 'STOPPED';
+  }
+
+  status(): ConnectorStatus {
+    return {
+      name: this.config.name,
+      connector: { state: this.state, ...(this.trace ? { trace: this.trace } : {}) },
+      tasks: this.tasks.map((t) => t.status()),
+      type: 'source',
+    };
+  }
+
+  taskMetrics(): Array<{ id: number; metrics: TaskSupervisor['metrics'] }> {
+    return this.tasks.map((t, id) => ({ id, metrics: t.metrics }));
+  }
+
+  private async startWithRetry(): Promise<void> {
+    const signal = this.stopController.signal;
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      try {
+        await this.startOnce();
+        return;
+      } catch (error) {
+        this.state = 'FAILED';
+        this.trace = (error as Error)?.stack ?? String(error);
+        const delay = backoffDelay(attempt, 1000, this.worker.connectorRestartBackoffMaxMs);
+        this.logger.error('connector failed to start; retrying', { error: (error as Error)?.message, retry_in_ms: delay });
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
+    const { config, worker, deps } = this;
+    const plugin = deps.plugins.connector(config.connectorClass);
+    if (!plugin) throw new Error(`connector.class ${config.connectorClass} is not installed; known: ${deps.plugins.connectorNames().join(', ')}`);
+    const connector = plugin.create();
+    await connector.start(config.props, { connectorName: config.name, requestTaskReconfiguration: () => this.logger.warn('task reconfiguration requested; restart the connector to apply it') });
+    this.connector = connector;
+    const topics = new TopicManager(deps.admin, {
+      enabled: config.topicCreationEnable,
+      groups: config.topicCreationGroups,
+    });
+    const taskConfigs = connector.taskConfigs(config.tasksMax);
+    this.tasks = taskConfigs.map((taskConfig, taskId) => new TaskSupervisor({
+      connectorName: config.name,
+      taskId,
+      taskConfig,
+      transactionalId: `${worker.clientId}-${config.name}-${taskId}`,
+      clientId: `${worker.clientId}-${config.name}-${taskId}`,
+      offsetsTopic: worker.offsetStorageTopic,
+      producerOverrides: { ...worker.producerProps, ...config.producerOverrides },
+      transactionBoundary: config.transactionBoundary,
+      transactionBoundaryIntervalMs: config.transactionBoundaryIntervalMs ?? worker.offsetFlushIntervalMs,
+      checkpointDir: worker.offsetCheckpointDir,
+    }, {
+      client: deps.client,
+      createTask: () => connector.createTask(),
+      createConverters: () => this.createConverters(),
+      topics,
+      logger: this.logger.child({ task: taskId }),
+      restartBackoffMaxMs: worker.connectorRestartBackoffMaxMs,
+    }));
+    this.state = 'RUNNING';
+    this.trace = undefined;
+    this.logger.info('connector started', { tasks: this.tasks.length, class: config.connectorClass });
+    for (const task of this.tasks) task.start();
+  }
+
+  private async createConverters(): Promise<{ key: Converter; value: Converter }> {
+    const { config, worker, deps } = this;
+    const make = async (isKey: boolean): Promise<Converter> => {
+      const ownName = isKey ? config.keyConverter : config.valueConverter;
+      const name = ownName ?? (isKey ? worker.keyConverter : worker.valueConverter);
+      const props = ownName ? (isKey ? config.keyConverterProps : config.valueConverterProps) : (isKey ? worker.keyConverterProps : worker.valueConverterProps);
+      const converter = deps.plugins.converter(name, `${isKey ? 'key' : 'value'}.converter of ${config.name}`).create();
+      await converter.configure(props, isKey);
+      return converter;
+    };
+    return { key: await make(true), value: await make(false) };
+  }
+}

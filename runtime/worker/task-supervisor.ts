@@ -1,0 +1,91 @@
+import type { SourceTask, TaskConfig } from '../api/task.ts';
+import type { Converter } from '../api/converter.ts';
+import type { KafkaClient } from '../kafka/types.ts';
+import type { RuntimeLogger } from '../util/logger.ts';
+import { backoffDelay, sleep } from '../util/backoff.ts';
+import { TaskRunner, type TaskRunnerSettings } from './task-runner.ts';
+import { TaskMetrics } from './task-metrics.ts';
+import type { TopicManager } from './topic-manager.ts';
+
+export type TaskState = 'UNASSIGNED' | 'RUNNING' | 'FAILED' | 'RESTARTING' | 'STOPPED';
+
+export interface TaskStatus {
+  id: number;
+  state: TaskState;
+  trace?: string;
+  restarts: number;
+  connector: Record<string, unknown>;
+}
+
+export interface TaskSupervisorDeps {
+  client: KafkaClient;
+  createTask: () => SourceTask;
+  createConverters: () => Promise<{ key: Converter; value: Converter }>;
+  topics: TopicManager;
+  logger: RuntimeLogger;
+  restartBackoffMaxMs: number;
+}
+
+/**
+ * Keeps one task running: each failure ends the incarnation (its transaction aborted), and a new incarnation starts
+ * after an exponential back-off from the offsets committed in Kafka. Other tasks and connectors are unaffected.
+ */
+export class TaskSupervisor {
+  readonly metrics = new TaskMetrics();
+  private state: TaskState = 'UNASSIGNED';
+  private trace: string | undefined;
+  private restarts = 0;
+  private runner: TaskRunner | undefined;
+  private readonly stopController = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly settings: TaskRunnerSettings, private readonly deps: TaskSupervisorDeps) {}
+
+  start(): void {
+    this.loop ??= this.supervise();
+  }
+
+  async stop(): Promise<void> {
+    this.stopController.abort();
+    await this.loop;
+    this.state = 'STOPPED';
+  }
+
+  status(): TaskStatus {
+    return { id: this.settings.taskId, state: this.state, ...(this.trace ? { trace: this.trace } : {}), restarts: this.restarts, connector: this.runner?.status ?? {} };
+  }
+
+  private async supervise(): Promise<void> {
+    const signal = this.stopController.signal;
+    let consecutiveFailures = 0;
+    while (!signal.aborted) {
+      const { key, value } = await this.deps.createConverters();
+      this.runner = new TaskRunner(this.settings, {
+        client: this.deps.client,
+        createTask: this.deps.createTask,
+        keyConverter: key,
+        valueConverter: value,
+        topics: this.deps.topics,
+        logger: this.deps.logger,
+        metrics: this.metrics,
+      });
+      this.state = 'RUNNING';
+      const committedBefore = this.metrics.transactionsCommitted;
+      try {
+        await this.runner.run(signal);
+        return;
+      } catch (error) {
+        if (this.metrics.transactionsCommitted > committedBefore) consecutiveFailures = 0;
+        const delay = backoffDelay(consecutiveFailures++, 500, this.deps.restartBackoffMaxMs);
+        this.state = signal.aborted ? 'STOPPED' : 'FAILED';
+        this.trace = (error as Error)?.stack ?? String(error);
+        this.restarts++;
+        this.deps.logger.error('task failed; restarting from committed offsets', { error: (error as Error)?.message, restart_in_ms: delay, restarts: this.restarts });
+        await sleep(delay, signal);
+        if (!signal.aborted) this.state = 'RESTARTING';
+      }
+    }
+  }
+}
+
+export type { TaskConfig };
