@@ -1,0 +1,208 @@
+import { readF64, readI32, readU32, readU64, readU64BE } from '../rocksdb/coding.ts';
+import type { StreamMeta } from './types.ts';
+
+/**
+ * Pika 4.x ("Floyd") key and value encodings (`src/storage/include/storage/storage_define.h`,
+ * `base_key_format.h`, `base_data_key_format.h`, `base_value_format.h`, `strings_value_format.h`,
+ * `lists_meta_value_format.h`, `pika_stream_meta_value.h` @v4.0.1; summarised in pika-protocol.md §8.1).
+ */
+export const FloydType = { string: 0, hash: 1, set: 2, list: 3, zset: 4, stream: 5 } as const;
+
+export const FLOYD_CF = {
+  meta: 'default',
+  hash: 'hash_data_cf',
+  set: 'set_data_cf',
+  list: 'list_data_cf',
+  zset: 'zset_data_cf',
+  zsetScore: 'zset_score_cf',
+  stream: 'stream_data_cf',
+} as const;
+
+const PREFIX = 8;
+const SUFFIX = 16;
+
+/** EK(k): `00` → `00 01`, then the `00 00` delimiter. */
+export function encodeUserKey(key: Uint8Array): Uint8Array {
+  let zeros = 0;
+  for (const b of key) if (b === 0) zeros++;
+  const out = new Uint8Array(key.length + zeros + 2);
+  let o = 0;
+  for (const b of key) {
+    out[o++] = b;
+    if (b === 0) out[o++] = 1;
+  }
+  return out; // last two bytes already 0
+}
+
+/** Decodes EK starting at `from` as Pika's DecodeUserKey does; `end` is the offset after the delimiter. */
+export function decodeUserKey(buf: Uint8Array, from: number): { key: Uint8Array; end: number } {
+  const out = new Uint8Array(buf.length - from);
+  let o = 0;
+  let i = from;
+  while (i < buf.length) {
+    const b = buf[i]!;
+    if (b === 0) {
+      if (i + 1 >= buf.length) break;
+      if (buf[i + 1] === 0) return { key: out.slice(0, o), end: i + 2 };
+      out[o++] = 0; // `00 01`
+      i += 2;
+    } else {
+      out[o++] = b;
+      i++;
+    }
+  }
+  throw new Error('user key has no 00 00 delimiter');
+}
+
+/** Meta (CF `default`) key: 00×8 ‖ EK(key) ‖ 00×16. */
+export function encodeMetaKey(key: Uint8Array): Uint8Array {
+  const ek = encodeUserKey(key);
+  const out = new Uint8Array(PREFIX + ek.length + SUFFIX);
+  out.set(ek, PREFIX);
+  return out;
+}
+
+/**
+ * Decodes a meta key as Pika's ParsedBaseMetaKey does: the user key ends at the first `00 00`. `intact` is false
+ * when more than the 16 reserve bytes follow: Pika 4.0.x's EncodeUserKey bug (a 0x00 inside a key, §8.1) stored
+ * the key truncated after its last 0x00, so the key read back is not the key that was written.
+ */
+export function decodeMetaKey(raw: Uint8Array): { key: Uint8Array; intact: boolean } {
+  const { key, end } = decodeUserKey(raw, PREFIX);
+  if (end + SUFFIX > raw.length) throw new Error(`meta key has ${raw.length - end} bytes after the user key, expected 16`);
+  return { key, intact: end + SUFFIX === raw.length };
+}
+
+/** Prefix shared by all data records of one key version: 00×8 ‖ EK(key) ‖ version u64 LE. */
+export function dataKeyPrefix(key: Uint8Array, version: bigint): Uint8Array {
+  const ek = encodeUserKey(key);
+  const out = new Uint8Array(PREFIX + ek.length + 8);
+  out.set(ek, PREFIX);
+  new DataView(out.buffer).setBigUint64(PREFIX + ek.length, version, true);
+  return out;
+}
+
+/** Data-record payload between the version and the 16-byte suffix (field / member / index / score‖member / id). */
+export function dataKeyTail(raw: Uint8Array, prefixLength: number): Uint8Array {
+  if (raw.length < prefixLength + SUFFIX) throw new Error('data key shorter than prefix and suffix');
+  return raw.subarray(prefixLength, raw.length - SUFFIX);
+}
+
+/** Timestamps: bit 63 set = milliseconds in the low 63 bits, clear = seconds (4.0.0 data); 0 = none. */
+export function decodeTimestampMs(raw: bigint): number | null {
+  if (raw === 0n) return null;
+  if (raw >> 63n === 1n) return Number(raw & 0x7fffffffffffffffn);
+  return Number(raw) * 1000;
+}
+
+export interface FloydStringValue {
+  value: Uint8Array;
+  expireAtMs: number | null;
+  hyperloglog: boolean;
+}
+
+export interface FloydCollectionMeta {
+  type: 'hash' | 'set' | 'zset' | 'list' | 'stream';
+  count: number;
+  version: bigint;
+  expireAtMs: number | null;
+  leftIndex?: bigint;
+  rightIndex?: bigint;
+  stream?: StreamMeta;
+}
+
+export type FloydMeta = ({ type: 'string' } & FloydStringValue) | FloydCollectionMeta;
+
+const STRING_SUFFIX = 32; // reserve[16] ‖ ctime ‖ etime
+const BASE_META_LENGTH = 45;
+const LIST_META_LENGTH = 81;
+const STREAM_META_LENGTH = 73;
+
+export function decodeMetaValue(v: Uint8Array): FloydMeta {
+  if (v.length === 0) throw new Error('empty meta value');
+  const type = v[0]!;
+  switch (type) {
+    case FloydType.string: {
+      if (v.length < 1 + STRING_SUFFIX) throw new Error(`string value of ${v.length} bytes is shorter than 33`);
+      const r = v.length - STRING_SUFFIX;
+      const hyperloglog = (v[r]! & 0x80) !== 0;
+      // HyperLogLog values carry no millisecond flag; the same rule (as Pika's reader applies) reads them as seconds.
+      const expireAtMs = decodeTimestampMs(readU64(v, v.length - 8));
+      return { type: 'string', value: v.subarray(1, r), expireAtMs, hyperloglog };
+    }
+    case FloydType.hash:
+    case FloydType.set:
+    case FloydType.zset: {
+      if (v.length !== BASE_META_LENGTH) throw new Error(`meta value of ${v.length} bytes, expected ${BASE_META_LENGTH}`);
+      return {
+        type: type === FloydType.hash ? 'hash' : type === FloydType.set ? 'set' : 'zset',
+        count: readI32(v, 1),
+        version: readU64(v, 5),
+        expireAtMs: decodeTimestampMs(readU64(v, 37)),
+      };
+    }
+    case FloydType.list: {
+      if (v.length !== LIST_META_LENGTH) throw new Error(`list meta value of ${v.length} bytes, expected ${LIST_META_LENGTH}`);
+      const count = readU64(v, 1);
+      return {
+        type: 'list',
+        count: Number(count),
+        version: readU64(v, 9),
+        leftIndex: readU64(v, 17),
+        rightIndex: readU64(v, 33),
+        expireAtMs: decodeTimestampMs(readU64(v, 73)),
+      };
+    }
+    case FloydType.stream: {
+      if (v.length !== STREAM_META_LENGTH) throw new Error(`stream meta value of ${v.length} bytes, expected ${STREAM_META_LENGTH}`);
+      const id = (p: number) => ({ ms: readU64(v, p), seq: readU64(v, p + 8) });
+      return {
+        type: 'stream',
+        count: readI32(v, 61),
+        version: readU64(v, 65),
+        expireAtMs: null,
+        stream: { groupsId: readU32(v, 1), entriesAdded: readU64(v, 5), firstId: id(13), lastId: id(29), maxDeletedId: id(45) },
+      };
+    }
+    default:
+      throw new Error(`unknown type byte ${type} in meta value`);
+  }
+}
+
+/** Hash field / list element value: user value ‖ reserve[16] ‖ ctime u64. */
+export function decodeDataValue(v: Uint8Array): Uint8Array {
+  if (v.length < 24) throw new Error(`data value of ${v.length} bytes is shorter than its 24-byte suffix`);
+  return v.subarray(0, v.length - 24);
+}
+
+/** Zset member value: score (double bits, LE) ‖ reserve[16] ‖ ctime. */
+export function decodeZSetScore(v: Uint8Array): number {
+  if (v.length !== 32) throw new Error(`zset member value of ${v.length} bytes, expected 32`);
+  return readF64(v, 0);
+}
+
+export function decodeListIndex(tail: Uint8Array): bigint {
+  if (tail.length !== 8) throw new Error(`list data key index of ${tail.length} bytes, expected 8`);
+  return readU64(tail, 0);
+}
+
+export function decodeStreamId(tail: Uint8Array): { ms: bigint; seq: bigint } {
+  if (tail.length !== 16) throw new Error(`stream entry id of ${tail.length} bytes, expected 16`);
+  return { ms: readU64BE(tail, 0), seq: readU64BE(tail, 8) };
+}
+
+/** Stream entry value: repeated `len u32 LE ‖ bytes` (field, value, field, value, …). */
+export function decodeStreamFields(v: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let p = 0;
+  while (p < v.length) {
+    if (p + 4 > v.length) throw new Error('stream entry value truncated');
+    const n = readU32(v, p);
+    p += 4;
+    if (p + n > v.length) throw new Error('stream entry field overruns value');
+    out.push(v.subarray(p, p + n));
+    p += n;
+  }
+  if (out.length % 2 !== 0) throw new Error(`stream entry has ${out.length} strings, not field/value pairs`);
+  return out;
+}

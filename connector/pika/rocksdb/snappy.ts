@@ -1,0 +1,57 @@
+/**
+ * Snappy raw-block decompression (format: varint uncompressed length, then literal/copy elements; see
+ * google/snappy `format_description.txt`). Throws on malformed input.
+ */
+export function snappyUncompress(src: Uint8Array): Uint8Array {
+  let pos = 0;
+  let len = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (pos >= src.length || shift > 28) throw new Error('snappy: bad length header');
+    const b = src[pos++]!;
+    len += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) break;
+  }
+  const out = new Uint8Array(len);
+  let o = 0;
+  while (pos < src.length) {
+    const tag = src[pos++]!;
+    const kind = tag & 3;
+    if (kind === 0) {
+      let n = tag >>> 2;
+      if (n >= 60) {
+        const extra = n - 59;
+        if (pos + extra > src.length) throw new Error('snappy: truncated literal length');
+        n = 0;
+        for (let i = 0; i < extra; i++) n += src[pos + i]! * 2 ** (8 * i);
+        pos += extra;
+      }
+      n += 1;
+      if (pos + n > src.length || o + n > len) throw new Error('snappy: literal overruns buffer');
+      out.set(src.subarray(pos, pos + n), o);
+      pos += n;
+      o += n;
+      continue;
+    }
+    let n: number;
+    let offset: number;
+    if (kind === 1) {
+      if (pos >= src.length) throw new Error('snappy: truncated copy');
+      n = ((tag >>> 2) & 7) + 4;
+      offset = ((tag >>> 5) << 8) | src[pos++]!;
+    } else if (kind === 2) {
+      if (pos + 2 > src.length) throw new Error('snappy: truncated copy');
+      n = (tag >>> 2) + 1;
+      offset = src[pos]! | (src[pos + 1]! << 8);
+      pos += 2;
+    } else {
+      if (pos + 4 > src.length) throw new Error('snappy: truncated copy');
+      n = (tag >>> 2) + 1;
+      offset = (src[pos]! | (src[pos + 1]! << 8) | (src[pos + 2]! << 16) | (src[pos + 3]! << 24)) >>> 0;
+      pos += 4;
+    }
+    if (offset === 0 || offset > o || o + n > len) throw new Error('snappy: bad copy offset');
+    for (let i = 0; i < n; i++, o++) out[o] = out[o - offset]!;
+  }
+  if (o !== len) throw new Error(`snappy: produced ${o} bytes, header said ${len}`);
+  return out;
+}

@@ -1,0 +1,258 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Block, BlockIter } from './block.ts';
+import { blockChecksum, checksumContextModifier, initChecksums } from './checksum.ts';
+import { ByteReader, readU32, readU64 } from './coding.ts';
+import { compressionName, uncompressBlock } from './compression.ts';
+import { RocksDbFormatError } from './errors.ts';
+
+/**
+ * Block-based table (SST) reader, format_version 2–6 (`table/format.cc` Footer, `block_based_table_reader.cc`).
+ * Only the footer, metaindex, properties and index are held in memory; data blocks are read one at a time.
+ */
+export const BLOCK_BASED_MAGIC = 0x88e241b785f4cff7n;
+export const LEGACY_BLOCK_BASED_MAGIC = 0xdb4775248b80fb57n;
+const BLOCK_TRAILER = 5;
+const NEW_FOOTER_LENGTH = 53;
+
+export interface BlockHandle {
+  offset: number;
+  size: number;
+}
+
+export interface Footer {
+  checksumType: number;
+  formatVersion: number;
+  metaindex: BlockHandle;
+  /** Undefined from format_version 6 on (then found in the metaindex as `rocksdb.index`). */
+  index: BlockHandle | undefined;
+  baseContextChecksum: number;
+}
+
+export const IndexType = { binarySearch: 0, hashSearch: 1, twoLevel: 2, binarySearchWithFirstKey: 3 } as const;
+
+export interface TableProperties {
+  raw: Map<string, Uint8Array>;
+  comparator: string | undefined;
+  columnFamilyId: number | undefined;
+  indexType: number;
+  indexKeyIsUserKey: boolean;
+  indexValueIsDeltaEncoded: boolean;
+  numEntries: number | undefined;
+  numRangeDeletions: number;
+}
+
+export function decodeBlockHandle(r: ByteReader): BlockHandle {
+  return { offset: r.varint64(), size: r.varint64() };
+}
+
+export class Table {
+  readonly path: string;
+  readonly name: string;
+  readonly fileSize: number;
+  readonly footer: Footer;
+  readonly properties: TableProperties;
+  /** Index separators (internal keys, or user keys when `indexKeyIsUserKey`) and data block handles. */
+  readonly indexKeys: Uint8Array[];
+  readonly dataBlocks: BlockHandle[];
+  private readonly fh: FileHandle;
+
+  private constructor(path: string, fh: FileHandle, size: number, footer: Footer, props: TableProperties) {
+    this.path = path;
+    this.name = basename(path);
+    this.fh = fh;
+    this.fileSize = size;
+    this.footer = footer;
+    this.properties = props;
+    this.indexKeys = [];
+    this.dataBlocks = [];
+  }
+
+  static async open(path: string): Promise<Table> {
+    await initChecksums();
+    const fh = await open(path, 'r');
+    try {
+      const { size } = await fh.stat();
+      const footer = await readFooter(fh, path, size);
+      const probe = new Table(path, fh, size, footer, emptyProps());
+      const metaindex = await probe.readMetaindex();
+      const propsHandle = metaindex.get('rocksdb.properties');
+      const props = propsHandle ? parseProperties(await probe.readBlock(propsHandle, 'properties')) : emptyProps();
+      const table = new Table(path, fh, size, footer, props);
+      if (metaindex.has('rocksdb.compression_dict')) {
+        throw new RocksDbFormatError(path, 'uses a compression dictionary, which this reader does not support');
+      }
+      if (props.numRangeDeletions > 0) {
+        throw new RocksDbFormatError(path, `holds ${props.numRangeDeletions} range deletions (DeleteRange), which Pika never writes`);
+      }
+      const indexHandle = footer.index ?? metaindex.get('rocksdb.index');
+      if (!indexHandle) throw new RocksDbFormatError(path, 'has no index block');
+      await table.loadIndex(indexHandle);
+      return table;
+    } catch (err) {
+      await fh.close();
+      if (err instanceof RocksDbFormatError) throw err;
+      throw new RocksDbFormatError(path, `cannot be read: ${(err as Error).message}`, undefined, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+
+  /** Reads, verifies and decompresses one block. */
+  async readBlock(handle: BlockHandle, what: string): Promise<Uint8Array> {
+    const total = handle.size + BLOCK_TRAILER;
+    if (handle.offset + total > this.fileSize) {
+      throw new RocksDbFormatError(this.path, `${what} block [${handle.offset}+${handle.size}] lies beyond the end of the file (${this.fileSize} bytes; truncated?)`, handle.offset);
+    }
+    const buf = new Uint8Array(total);
+    const { bytesRead } = await this.fh.read(buf, 0, total, handle.offset);
+    if (bytesRead !== total) throw new RocksDbFormatError(this.path, `short read of ${what} block`, handle.offset);
+    const data = buf.subarray(0, handle.size);
+    const type = buf[handle.size]!;
+    const stored = readU32(buf, handle.size + 1);
+    const computed = blockChecksum(this.footer.checksumType, data, type);
+    if (computed !== undefined) {
+      const expected = (computed + checksumContextModifier(this.footer.baseContextChecksum, handle.offset)) >>> 0;
+      if (expected !== stored) {
+        throw new RocksDbFormatError(this.path, `${what} block checksum mismatch (stored 0x${stored.toString(16)}, computed 0x${expected.toString(16)})`, handle.offset);
+      }
+    }
+    try {
+      return uncompressBlock(type, data);
+    } catch (err) {
+      throw new RocksDbFormatError(this.path, `${what} block (${compressionName(type)}) cannot be decompressed: ${(err as Error).message}`, handle.offset, err);
+    }
+  }
+
+  private async readMetaindex(): Promise<Map<string, BlockHandle>> {
+    const it = new BlockIter(new Block(await this.readBlock(this.footer.metaindex, 'metaindex')));
+    const out = new Map<string, BlockHandle>();
+    for (it.seekToFirst(); it.valid; it.next()) {
+      out.set(Buffer.from(it.key).toString('latin1'), decodeBlockHandle(new ByteReader(it.value)));
+    }
+    return out;
+  }
+
+  private async loadIndex(handle: BlockHandle): Promise<void> {
+    const p = this.properties;
+    const top = await this.readBlock(handle, 'index');
+    if (p.indexType === IndexType.twoLevel) {
+      for (const h of this.decodeIndexBlock(top, handle.offset).handles) {
+        const part = this.decodeIndexBlock(await this.readBlock(h, 'index partition'), h.offset);
+        this.indexKeys.push(...part.keys);
+        this.dataBlocks.push(...part.handles);
+      }
+    } else {
+      const all = this.decodeIndexBlock(top, handle.offset);
+      this.indexKeys.push(...all.keys);
+      this.dataBlocks.push(...all.handles);
+    }
+  }
+
+  private decodeIndexBlock(data: Uint8Array, offset: number): { keys: Uint8Array[]; handles: BlockHandle[] } {
+    const p = this.properties;
+    const keys: Uint8Array[] = [];
+    const handles: BlockHandle[] = [];
+    try {
+      const it = new BlockIter(new Block(data), p.indexValueIsDeltaEncoded);
+      let prev: BlockHandle | undefined;
+      for (it.seekToFirst(); it.valid; it.next()) {
+        const r = new ByteReader(it.value);
+        let h: BlockHandle;
+        if (p.indexValueIsDeltaEncoded && !it.atRestart && prev) {
+          const delta = r.varsigned64();
+          h = { offset: prev.offset + prev.size + BLOCK_TRAILER, size: prev.size + delta };
+        } else h = decodeBlockHandle(r);
+        keys.push(it.key);
+        handles.push(h);
+        prev = h;
+      }
+    } catch (err) {
+      if (err instanceof RocksDbFormatError) throw err;
+      throw new RocksDbFormatError(this.path, `index block is corrupted: ${(err as Error).message}`, offset, err);
+    }
+    return { keys, handles };
+  }
+}
+
+async function readFooter(fh: FileHandle, path: string, size: number): Promise<Footer> {
+  if (size < NEW_FOOTER_LENGTH) throw new RocksDbFormatError(path, `is ${size} bytes, too short to be an SST file (truncated?)`);
+  const buf = new Uint8Array(NEW_FOOTER_LENGTH);
+  await fh.read(buf, 0, NEW_FOOTER_LENGTH, size - NEW_FOOTER_LENGTH);
+  const magic = readU64(buf, NEW_FOOTER_LENGTH - 8);
+  if (magic === LEGACY_BLOCK_BASED_MAGIC) {
+    throw new RocksDbFormatError(path, 'uses the legacy block-based format (format_version 0/1), not supported');
+  }
+  if (magic !== BLOCK_BASED_MAGIC) {
+    throw new RocksDbFormatError(path, `bad table magic 0x${magic.toString(16)} (not a block-based SST, or truncated)`, size - 8);
+  }
+  const formatVersion = readU32(buf, NEW_FOOTER_LENGTH - 12);
+  if (formatVersion < 2 || formatVersion > 6) {
+    throw new RocksDbFormatError(path, `unsupported format_version ${formatVersion}`, size - NEW_FOOTER_LENGTH);
+  }
+  const checksumType = buf[0]!;
+  const r = new ByteReader(buf, 1, NEW_FOOTER_LENGTH - 12);
+  if (formatVersion >= 6) {
+    if (buf[1] !== 0x3e || buf[2] !== 0x00 || buf[3] !== 0x7a || buf[4] !== 0x00) {
+      throw new RocksDbFormatError(path, 'bad extended footer magic', size - NEW_FOOTER_LENGTH);
+    }
+    const baseContextChecksum = readU32(buf, 9);
+    const metaindexSize = readU32(buf, 13);
+    const footerOffset = size - NEW_FOOTER_LENGTH;
+    return {
+      checksumType,
+      formatVersion,
+      metaindex: { offset: footerOffset - BLOCK_TRAILER - metaindexSize, size: metaindexSize },
+      index: undefined,
+      baseContextChecksum,
+    };
+  }
+  try {
+    const metaindex = decodeBlockHandle(r);
+    const index = decodeBlockHandle(r);
+    return { checksumType, formatVersion, metaindex, index, baseContextChecksum: 0 };
+  } catch (err) {
+    throw new RocksDbFormatError(path, `corrupted footer: ${(err as Error).message}`, size - NEW_FOOTER_LENGTH, err);
+  }
+}
+
+function emptyProps(): TableProperties {
+  return {
+    raw: new Map(),
+    comparator: undefined,
+    columnFamilyId: undefined,
+    indexType: IndexType.binarySearch,
+    indexKeyIsUserKey: false,
+    indexValueIsDeltaEncoded: false,
+    numEntries: undefined,
+    numRangeDeletions: 0,
+  };
+}
+
+function parseProperties(data: Uint8Array): TableProperties {
+  const raw = new Map<string, Uint8Array>();
+  const it = new BlockIter(new Block(data));
+  for (it.seekToFirst(); it.valid; it.next()) raw.set(Buffer.from(it.key).toString('latin1'), it.value);
+  const num = (k: string): number | undefined => {
+    const v = raw.get(k);
+    return v === undefined ? undefined : new ByteReader(v).varint64();
+  };
+  const str = (k: string): string | undefined => {
+    const v = raw.get(k);
+    return v === undefined ? undefined : Buffer.from(v).toString('latin1');
+  };
+  const indexTypeRaw = raw.get('rocksdb.block.based.table.index.type');
+  const cf = num('rocksdb.column.family.id');
+  return {
+    raw,
+    comparator: str('rocksdb.comparator'),
+    columnFamilyId: cf === undefined || cf === 0x7fffffff ? undefined : cf,
+    indexType: indexTypeRaw && indexTypeRaw.length >= 4 ? readU32(indexTypeRaw, 0) : IndexType.binarySearch,
+    indexKeyIsUserKey: (num('rocksdb.index.key.is.user.key') ?? 0) !== 0,
+    indexValueIsDeltaEncoded: (num('rocksdb.index.value.is.delta.encoded') ?? 0) !== 0,
+    numEntries: num('rocksdb.num.entries'),
+    numRangeDeletions: num('rocksdb.num.range-deletions') ?? 0,
+  };
+}
