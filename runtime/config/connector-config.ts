@@ -206,7 +206,7 @@ function isPluginKey(pluginKeys: readonly string[], key: string): boolean {
 
 function unknownKey(e: Entry, plugin: ResolvedPlugin | undefined): Problem {
   const candidates = [...connectorSchema.keys.map((k) => k.name), ...(plugin?.keys ?? []).filter((k) => !k.endsWith('.*'))];
-  return unknownKeyProblem(e, 'connector', candidates);
+  return unknownKeyProblem(e, connectorSchema, candidates);
 }
 
 function resolvePlugin(classEntry: Entry, findPlugin: PluginLookup, problems: Problem[]): ResolvedPlugin | undefined {

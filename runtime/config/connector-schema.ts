@@ -84,4 +84,14 @@ export const connectorSchema: ConfigSchema = {
       doc: 'Other topic configs of created topics (prefix removed), e.g. topic.creation.default.cleanup.policy=compact.',
     },
   ],
+  notSupported: [
+    { key: 'transforms', reason: 'single message transforms are not implemented' },
+    { key: 'transforms.', reason: 'single message transforms are not implemented' },
+    { key: 'predicates', reason: 'predicates (of transforms) are not implemented' },
+    { key: 'predicates.', reason: 'predicates (of transforms) are not implemented' },
+    { key: 'header.converter', reason: 'header converters are not implemented' },
+    { key: 'offsets.storage.topic', reason: 'all connectors use the worker\'s offset.storage.topic' },
+    { key: 'config.action.reload', reason: 'connector configs are files read at start' },
+    { key: 'errors.log.include.messages', reason: 'not implemented; errors.log.enable turns the logging of tolerated errors on' },
+  ],
 };

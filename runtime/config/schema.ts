@@ -21,11 +21,23 @@ export interface PrefixDef {
   readonly doc: string;
 }
 
+/** Kafka Connect keys that pika-connect deliberately does not take, with the reason shown to the user. */
+export interface NotSupportedDef {
+  /** An exact key, or a prefix ending with a dot. */
+  readonly key: string;
+  readonly reason: string;
+}
+
 export interface ConfigSchema {
   /** Used in messages and docs, e.g. "worker". */
   readonly title: string;
   readonly keys: readonly ConfigKeyDef[];
   readonly prefixes: readonly PrefixDef[];
+  readonly notSupported?: readonly NotSupportedDef[];
+}
+
+export function notSupportedReason(schema: ConfigSchema, name: string): string | undefined {
+  return schema.notSupported?.find((n) => (n.key.endsWith('.') ? name.startsWith(n.key) : n.key === name))?.reason;
 }
 
 export function findKey(schema: ConfigSchema, name: string): ConfigKeyDef | undefined {

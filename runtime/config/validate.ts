@@ -2,7 +2,7 @@
 // value, and the entries the schema does not know (the caller decides whether they are someone else's keys).
 import { checkValue, type ValueFormat } from './formats.ts';
 import { closest, looksSecret, type Entry, type Origin, type Problem } from './problems.ts';
-import { findKey, findPrefix, type ConfigSchema } from './schema.ts';
+import { findKey, findPrefix, notSupportedReason, type ConfigSchema } from './schema.ts';
 
 export interface CheckedSchema {
   /** Typed value of every schema key that is set or has a default; optional keys left unset are absent. */
@@ -44,16 +44,19 @@ export function valueProblem(entry: Entry, message: string, format?: ValueFormat
   return { key: entry.key, origin: entry.origin, message: `${message}${got}${hint}` };
 }
 
-/** "unknown worker key", with a hint for `;` lines and near-misses. */
-export function unknownKeyProblem(entry: Entry, title: string, knownKeys: readonly string[]): Problem {
+/** "unknown worker key", with a hint for `;` lines, Kafka Connect keys not taken here, and near-misses. */
+export function unknownKeyProblem(entry: Entry, schema: ConfigSchema, knownKeys: readonly string[]): Problem {
   let hint = '';
-  if (entry.key.startsWith(';')) {
+  const notSupported = notSupportedReason(schema, entry.key);
+  if (notSupported !== undefined) {
+    hint = `; not supported by pika-connect: ${notSupported}`;
+  } else if (entry.key.startsWith(';')) {
     hint = '; lines starting with ";" are not comments in .properties files, use "#"';
   } else {
     const guess = closest(entry.key, knownKeys);
     if (guess !== undefined) hint = `; did you mean ${guess}?`;
   }
-  return { key: entry.key, origin: entry.origin, message: `unknown ${title} key${hint}` };
+  return { key: entry.key, origin: entry.origin, message: `unknown ${schema.title} key${hint}` };
 }
 
 /** Entries of a caller-given map, in its order. */

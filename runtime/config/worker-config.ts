@@ -79,12 +79,12 @@ function checkWorker(
 ): WorkerCheck {
   const problems = [...parseProblems];
   const overrides = envEntries(env, WORKER_ENV_PREFIX);
-  for (const e of overrides) if (!isWorkerKey(e.key)) problems.push(unknownKeyProblem(e, 'worker', workerKeyNames));
+  for (const e of overrides) if (!isWorkerKey(e.key)) problems.push(unknownKeyProblem(e, workerSchema, workerKeyNames));
   const entries = overlay(fileEntries, overrides.filter((e) => isWorkerKey(e.key)));
 
   const checked = checkSchema(workerSchema, entries, source);
   problems.push(...checked.problems);
-  for (const e of checked.unmatched) problems.push(unknownKeyProblem(e, 'worker', workerKeyNames));
+  for (const e of checked.unmatched) problems.push(unknownKeyProblem(e, workerSchema, workerKeyNames));
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
 
   const v = checked.values;

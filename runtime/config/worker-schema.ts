@@ -79,4 +79,13 @@ export const workerSchema: ConfigSchema = {
     { prefix: 'sasl.', doc: 'SASL settings of every Kafka client, with their Kafka names (e.g. sasl.mechanism).' },
     { prefix: 'ssl.', doc: 'TLS settings of every Kafka client, with their Kafka names (e.g. ssl.truststore.location).' },
   ],
+  notSupported: [
+    { key: 'plugin.path', reason: 'connector plugins are bundled with pika-connect' },
+    { key: 'group.id', reason: 'there is no distributed mode; each worker runs the connector files it is given' },
+    { key: 'config.storage.', reason: 'there is no distributed mode; connector configs are files' },
+    { key: 'status.storage.', reason: 'there is no distributed mode; status is served by the REST interface' },
+    { key: 'offset.storage.file.filename', reason: 'offsets are always kept in the offset.storage.topic topic' },
+    { key: 'rest.port', reason: 'use listeners, e.g. listeners=http://0.0.0.0:8083' },
+    { key: 'rest.host.name', reason: 'use listeners, e.g. listeners=http://0.0.0.0:8083' },
+  ],
 };

@@ -103,7 +103,7 @@ test('runtime problems, unknown keys and the plugin\'s issues come in one error 
     `${file}:8 errors.tolerance: must be one of none, all, got "some"`,
     `${file}:9 errors.deadletterqueue.topic.name: must be a Kafka topic name: 1 to 249 of letters, digits, ".", "_" and "-", not "." or "..", got "bad topic"`,
     `${file}:10 errors.log.enable: must be true or false, got "yes"`,
-    `${file}:11 transforms: unknown connector key`,
+    `${file}:11 transforms: unknown connector key; not supported by pika-connect: single message transforms are not implemented`,
     `${file} pika.host: required: address of the Pika master`,
   ]);
 });

@@ -134,7 +134,7 @@ test('bad or unknown environment overrides are reported naming the variable', ()
     CONNECT_REST_PORT: '8083',
   })), [
     'env CONNECT_OFFSET_FLUSH_INTERVALMS (offset.flush.intervalms): unknown worker key; did you mean offset.flush.interval.ms?',
-    'env CONNECT_REST_PORT (rest.port): unknown worker key',
+    'env CONNECT_REST_PORT (rest.port): unknown worker key; not supported by pika-connect: use listeners, e.g. listeners=http://0.0.0.0:8083',
     'env CONNECT_OFFSET_FLUSH_INTERVAL_MS (offset.flush.interval.ms): must be a positive integer (milliseconds), got "soon"',
   ]);
 });
