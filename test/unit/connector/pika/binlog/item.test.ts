@@ -72,3 +72,17 @@ test('malformed items are rejected with a reason', () => {
   expectError(hugeLogicId, /logic_id .* larger than 2\^53-1/);
   assert.equal(decodeBinlogItemHeader(good).contentLength, 27);
 });
+
+test('pushed BinlogSync entries: keepalives are recognised, items decode with their end position', async () => {
+  const { readPushedBinlog } = await import('../../../../../connector/pika/binlog/binlog-sync.ts');
+  const slot = { db_name: 'db0', slot_id: 0 };
+  const keepalive = readPushedBinlog({ slot, binlog_offset: { filenum: 0, offset: 0n }, binlog: Buffer.alloc(0), session_id: 3 });
+  assert.deepEqual(keepalive, { kind: 'keepalive', dbName: 'db0', sessionId: 3 });
+  const bytes = encodeBinlogItem({ execTime: 5, termId: 0, logicId: 2, start: { filenum: 1, offset: 7 } }, encodeRespCommand(['del', 'k']));
+  const pushed = readPushedBinlog({ slot, binlog_offset: { filenum: 1, offset: 90n, term: 0, index: 2n }, binlog: bytes, session_id: 3 });
+  assert.equal(pushed.kind, 'item');
+  if (pushed.kind === 'item') {
+    assert.deepEqual(pushed.end, { filenum: 1, offset: 90 });
+    assert.deepEqual(pushed.item.argv.map(String), ['del', 'k']);
+  }
+});

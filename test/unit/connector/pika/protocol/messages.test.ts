@@ -70,6 +70,16 @@ test('decoding garbage or a response without its required fields throws a PikaPr
   assert.throws(() => decodeRsyncResponse(Buffer.from('0a05ab', 'hex')), PikaProtocolError);
 });
 
+test('a MetaSync reply without run_id (3.1-3.4) and db_instance_num (3.5) decodes; those fields stay undefined', () => {
+  // type=1, code=1, meta_sync{classic_mode=true, dbs_info[{db_name="db0", slot_num=1}]}
+  const bytes = Buffer.from('08011001220b08011207' + '0a03646230' + '1001', 'hex');
+  const reply = decodeInnerResponse(bytes);
+  assert.equal(reply.meta_sync?.classic_mode, true);
+  assert.equal(reply.meta_sync?.run_id, undefined);
+  assert.deepEqual(reply.meta_sync?.dbs_info, [{ db_name: 'db0', slot_num: 1 }]);
+  assert.throws(() => encodeInnerResponse(reply), /required field meta_sync\.dbs_info\[0\]\.db_instance_num is missing/, 'encoding stays 4.0.1-strict');
+});
+
 for (const name of CAPTURES) {
   test(`every captured frame of ${name} decodes to its indexed type`, () => {
     const capture = loadCapture(name);
