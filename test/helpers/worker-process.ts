@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../bin/pika-connect.js', import.meta.url));
+
+export function writeProperties(dir: string, name: string, props: Record<string, string | number>): string {
+  const file = join(dir, name);
+  writeFileSync(file, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  return file;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The worker CLI as a real child process, so a test can SIGKILL it. Output goes to `logFile`. */
+export class WorkerProcess {
+  readonly child: ChildProcess;
+  private readonly exited: Promise<number | null>;
+  private output = '';
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const collect = (chunk: Buffer): void => { this.output = (this.output + chunk.toString()).slice(-200_000); };
+    this.child.stdout!.on('data', collect);
+    this.child.stderr!.on('data', collect);
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  get log(): string {
+    return this.output;
+  }
+
+  kill(signal: NodeJS.Signals): Promise<number | null> {
+    this.child.kill(signal);
+    return this.exited;
+  }
+
+  wait(): Promise<number | null> {
+    return this.exited;
+  }
+}
+
+export function readCheckpoint(dir: string, connector: string, task: number): { offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> }> } | undefined {
+  const file = join(dir, `${connector}-${task}.json`);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined; // being replaced right now
+  }
+}
+
+/** A small deterministic PRNG (mulberry32) so kill moments are random but reproducible from the seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
