@@ -5,7 +5,7 @@ import type { ConfigSchema } from './schema.ts';
 import { workerSchema } from './worker-schema.ts';
 
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\n/g, ' ');
 }
 
 function code(text: string): string {
@@ -18,6 +18,7 @@ function schemaTable(schema: ConfigSchema): string {
     return `| \`${k.name}\` | ${k.format.type} | ${dflt} | ${cell(k.format.describe)} | ${cell(k.doc)} |`;
   });
   const prefixes = schema.prefixes.map((p) => `| \`${p.prefix}*\` | ${cell(p.doc)} |`);
+  const notSupported = (schema.notSupported ?? []).map((n) => `| \`${n.key.endsWith('.') ? `${n.key}*` : n.key}\` | ${cell(n.reason)} |`);
   return [
     '| Key | Type | Default | Valid values | Description |',
     '|---|---|---|---|---|',
@@ -28,6 +29,14 @@ function schemaTable(schema: ConfigSchema): string {
     '| Prefix | Description |',
     '|---|---|',
     ...prefixes,
+    ...(notSupported.length === 0 ? [] : [
+      '',
+      'Kafka Connect keys that are not taken (reported as errors, with the reason):',
+      '',
+      '| Key | Reason |',
+      '|---|---|',
+      ...notSupported,
+    ]),
   ].join('\n');
 }
 

@@ -56,6 +56,10 @@ function fail(message: string): never {
 }
 
 const INTEGER = /^[+-]?\d+$/;
+const INT32_MAX = 2 ** 31 - 1;
+const SHORT_MAX = 2 ** 15 - 1;
+/** Kafka's LONG keys are capped at the largest integer a JavaScript number holds exactly. */
+const LONG_MAX = Number.MAX_SAFE_INTEGER;
 
 interface IntRange {
   name: string;
@@ -71,9 +75,7 @@ function integer(range: IntRange): ValueFormat<number> {
   return define<number>({
     name: range.name,
     type: 'int',
-    describe: range.minusOne
-      ? `-1 or [${range.min}, ${range.max}]`
-      : `[${range.min}, ${range.max}]`,
+    describe: `${range.minusOne ? '-1 or ' : ''}${range.max === LONG_MAX ? `>= ${range.min}` : `[${range.min}, ${range.max}]`}`,
     coerce: (raw) => (INTEGER.test(raw.trim()) ? Number(raw.trim()) : raw),
     check(v): asserts v is number {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || !inRange(v)) fail(range.message);
@@ -81,9 +83,6 @@ function integer(range: IntRange): ValueFormat<number> {
   });
 }
 
-const INT32_MAX = 2 ** 31 - 1;
-const SHORT_MAX = 2 ** 15 - 1;
-const LONG_MAX = Number.MAX_SAFE_INTEGER;
 
 export const positiveInt = integer({ name: 'pc:positive-int', min: 1, max: INT32_MAX, message: 'must be a positive integer' });
 export const positiveMs = integer({
@@ -273,7 +272,7 @@ export const connectorName = pattern(
   'pc:connector-name', /^[A-Za-z0-9._-]+$/, '[A-Za-z0-9._-]+', 'may only hold letters, digits, ".", "_" and "-"',
 );
 export const className = pattern(
-  'pc:class-name', /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/, 'class name or alias',
+  'pc:class-name', /^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/, 'class name or alias',
   'must be a class name such as org.apache.kafka.connect.json.JsonConverter',
 );
 export const topicName = define<string>({
