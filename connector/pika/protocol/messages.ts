@@ -6,6 +6,8 @@
 // - `bytes` fields decode to Buffer views of the input (no copy): keep the input alive or copy if you store them.
 // - Enums are their numeric values (see the `*Type`/`*Code` constants below).
 // - Absent optional fields are `undefined` (never filled with defaults).
+// - A top-level `type` outside the schema's enum is rejected (as proto2 C++ parsing does); nested enums (code,
+//   reply_code) are returned as numbers for the caller to judge.
 // - Encoders write every required field, even when it is 0/false/"" (Pika's master drops the connection
 //   otherwise); a missing required field throws a `PikaProtocolError` before anything is written.
 // - Decoders enforce required fields, except the two that depend on the master's version:
@@ -261,7 +263,12 @@ function encodeWith(type: protobuf.Type, value: object): Uint8Array {
   return type.encode(message).finish();
 }
 
-function decodeWith<T>(type: protobuf.Type, bytes: Uint8Array, name: string): T {
+function decodeWith<T extends { type: number }>(
+  type: protobuf.Type,
+  bytes: Uint8Array,
+  name: string,
+  knownTypes: Record<string, number>,
+): T {
   let message: protobuf.Message;
   try {
     message = type.decode(bytes);
@@ -269,7 +276,12 @@ function decodeWith<T>(type: protobuf.Type, bytes: Uint8Array, name: string): T 
     const reason = err instanceof Error ? err.message : String(err);
     throw new PikaProtocolError(`malformed ${name} (${bytes.length} bytes): ${reason}`, { cause: err });
   }
-  return type.toObject(message, { longs: BigInt, enums: Number, bytes: Buffer }) as T;
+  const object = type.toObject(message, { longs: BigInt, enums: Number, bytes: Buffer }) as T;
+  // proto2 parsers treat an unknown enum value as an unknown field, so the required `type` would be missing.
+  if (!Object.values(knownTypes).includes(object.type)) {
+    throw new PikaProtocolError(`malformed ${name} (${bytes.length} bytes): unknown message type ${object.type}`);
+  }
+  return object;
 }
 
 // ---------- public API ----------
@@ -280,7 +292,7 @@ export function encodeInnerRequest(request: InnerRequestInput): Uint8Array {
 
 /** Strict decode (every required field enforced), as Pika's master parses requests. */
 export function decodeInnerRequest(bytes: Uint8Array): InnerRequest {
-  return decodeWith(loadSchemas().innerRequest, bytes, 'InnerRequest');
+  return decodeWith(loadSchemas().innerRequest, bytes, 'InnerRequest', InnerType);
 }
 
 /** Encodes with Pika 4.0.1's schema: run_id and db_instance_num are required. */
@@ -290,7 +302,7 @@ export function encodeInnerResponse(response: InnerResponseInput): Uint8Array {
 
 /** Decodes a master's response; tolerates the version-dependent fields older masters omit (see header). */
 export function decodeInnerResponse(bytes: Uint8Array): InnerResponse {
-  return decodeWith(loadSchemas().innerResponseLenient, bytes, 'InnerResponse');
+  return decodeWith(loadSchemas().innerResponseLenient, bytes, 'InnerResponse', InnerType);
 }
 
 export function encodeRsyncRequest(request: RsyncRequestInput): Uint8Array {
@@ -298,7 +310,7 @@ export function encodeRsyncRequest(request: RsyncRequestInput): Uint8Array {
 }
 
 export function decodeRsyncRequest(bytes: Uint8Array): RsyncRequest {
-  return decodeWith(loadSchemas().rsyncRequest, bytes, 'RsyncRequest');
+  return decodeWith(loadSchemas().rsyncRequest, bytes, 'RsyncRequest', RsyncType);
 }
 
 export function encodeRsyncResponse(response: RsyncResponseInput): Uint8Array {
@@ -306,5 +318,5 @@ export function encodeRsyncResponse(response: RsyncResponseInput): Uint8Array {
 }
 
 export function decodeRsyncResponse(bytes: Uint8Array): RsyncResponse {
-  return decodeWith(loadSchemas().rsyncResponse, bytes, 'RsyncResponse');
+  return decodeWith(loadSchemas().rsyncResponse, bytes, 'RsyncResponse', RsyncType);
 }
