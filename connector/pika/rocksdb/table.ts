@@ -70,7 +70,9 @@ export class Table {
 
   static async open(path: string): Promise<Table> {
     await initChecksums();
-    const fh = await open(path, 'r');
+    const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+      throw new RocksDbFormatError(path, `cannot be opened (${err.code ?? err.message}); the MANIFEST lists it as live`, undefined, err);
+    });
     try {
       const { size } = await fh.stat();
       const footer = await readFooter(fh, path, size);
