@@ -8,7 +8,7 @@ import { connectorEnvPrefix, envEntries } from './env.ts';
 import { formatProblem, sortProblems, type Entry, type Problem } from './problems.ts';
 import { readPropertiesFile } from './properties-file.ts';
 import { findKey, findPrefix, stripPrefix } from './schema.ts';
-import { parseTopicCreationGroups, topicCreationHint, type TopicCreationGroup } from './topic-creation.ts';
+import { parseTopicCreationGroups, type TopicCreationGroup } from './topic-creation.ts';
 import { checkSchema, mapEntries, overlay, propsOf, unknownKeyProblem } from './validate.ts';
 
 export interface ConnectorConfig {
@@ -145,7 +145,7 @@ function checkConnector(
   problems.push(...topics.problems);
   for (const e of checked.unmatched) {
     if (topics.consumed.has(e.key)) continue;
-    const hint = topicCreationHint(e.key);
+    const hint = topics.hintFor(e.key);
     if (hint !== undefined) problems.push({ key: e.key, origin: e.origin, message: `unknown connector key; ${hint}` });
     else if (plugin !== undefined && !isPluginKey(plugin.keys, e.key)) problems.push(unknownKey(e, plugin));
   }

@@ -28,6 +28,8 @@ export interface ParsedGroups {
   groups: TopicCreationGroup[];
   /** Keys read here (group settings and configs). */
   consumed: Set<string>;
+  /** Why a `topic.creation.…` key that was not consumed is wrong. */
+  hintFor(key: string): string | undefined;
   problems: Problem[];
 }
 
@@ -68,7 +70,7 @@ export function parseTopicCreationGroups(
   if (aliases === undefined) {
     // The list itself is invalid (already reported): do not also report each group's keys as unknown.
     for (const key of entries.keys()) if (key.startsWith(TOPIC_CREATION_PREFIX)) consumed.add(key);
-    return { groups: [defaultGroup], consumed, problems };
+    return { groups: [defaultGroup], consumed, problems, hintFor: () => undefined };
   }
 
   const groups: TopicCreationGroup[] = [];
@@ -105,7 +107,7 @@ export function parseTopicCreationGroups(
     groups.push(group);
   }
   groups.push(defaultGroup);
-  return { groups, consumed, problems };
+  return { groups, consumed, problems, hintFor: (key) => topicCreationHint(key, aliases) };
 }
 
 function readRegexes(entry: Entry | undefined, problems: Problem[]): RegExp[] {
@@ -126,11 +128,12 @@ function readNumber(entry: Entry | undefined, format: typeof partitionCount, pro
   return undefined;
 }
 
-/** Hint for a `topic.creation.<x>.…` key that no group consumed. */
-export function topicCreationHint(key: string): string | undefined {
+function topicCreationHint(key: string, aliases: readonly string[]): string | undefined {
   if (!key.startsWith(TOPIC_CREATION_PREFIX)) return undefined;
   const alias = key.slice(TOPIC_CREATION_PREFIX.length).split('.')[0] ?? '';
-  return `group "${alias}" is not listed in topic.creation.groups`;
+  return aliases.includes(alias)
+    ? `a setting name must follow the group name, e.g. ${TOPIC_CREATION_PREFIX}${alias}.include`
+    : `group "${alias}" is not listed in topic.creation.groups`;
 }
 
 /** The group whose settings a new topic gets: the first listed group that takes it, else "default". */

@@ -51,6 +51,7 @@ test('topic creation mistakes are each reported with their line', () => {
     'topic.creation.default.include=.*',
     'topic.creation.c.include=x',
     'topic.creation.default.partitions=many',
+    'topic.creation.b=x',
   ]);
   // The regex engine's own wording varies between Node versions: keep only its start.
   const problems = problemsOf(() => loadConnectorConfig(file, plugins, {}))
@@ -61,6 +62,7 @@ test('topic creation mistakes are each reported with their line', () => {
     `${file}:7 topic.creation.default.include: not allowed: the default group takes every topic that no listed group takes`,
     `${file}:8 topic.creation.c.include: unknown connector key; group "c" is not listed in topic.creation.groups`,
     `${file}:9 topic.creation.default.partitions: must be a positive integer or -1 (broker default), got "many"`,
+    `${file}:10 topic.creation.b: unknown connector key; a setting name must follow the group name, e.g. topic.creation.b.include`,
     `${file} topic.creation.b.include: required for group "b" listed in topic.creation.groups (a group without include takes no topic)`,
   ]);
 });
