@@ -15,6 +15,8 @@ export interface BinlogEventContext {
   profile: PikaProfile;
   /** The item's end position (PB BinlogSync.binlog_offset). */
   end: BinlogPosition;
+  /** Put the item's RESP content into raw_resp_b64 (default true; false → null, e.g. to halve big events). */
+  includeRawResp?: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -74,7 +76,7 @@ export function binlogItemToEvents(item: BinlogItem, ctx: BinlogEventContext): P
   const expiry = spec.expiry ? computeExpiry(spec.expiry, item.argv, item.execTime, ctx.profile) : undefined;
   const parts = splitByKey(item, spec, op);
   const baseId = `${item.termId}:${item.start.filenum}:${item.start.offset}:${item.logicId}`;
-  const raw = b64(item.content);
+  const raw = ctx.includeRawResp === false ? null : b64(item.content);
   return parts.map(({ key, args }, index) => ({
     event_type: 'binlog',
     op,

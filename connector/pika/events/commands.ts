@@ -51,6 +51,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   decrby: spec('string', 3),
   getset: spec('string', 3),
   setrange: spec('string', 4),
+  delvx: spec('string', 3), // Pika: delete the key if its value equals argv[2]
   setbit: spec('string', 4),
   mset: spec('string', 3, 'pairs'),
   msetnx: spec('string', 3, 'pairs'),

@@ -125,6 +125,12 @@ test('event fields of one item: ids, positions, source, args and raw RESP', () =
 const itemOf = (...argv: string[]) =>
   decodeBinlogItem(encodeBinlogItem({ execTime: 1700000000, termId: 0, logicId: 7, start: { filenum: 0, offset: 10 } }, encodeRespCommand(argv)));
 
+test('raw_resp_b64 can be left out', () => {
+  const [e] = binlogItemToEvents(itemOf('set', 'k', 'v'), { ...ctx(0, '4.0'), includeRawResp: false });
+  assert.equal(e!.raw_resp_b64, null);
+  assert.equal(e!.args_b64.length, 2);
+});
+
 test('multi-key commands become one event per key with indexed ids; keyless commands have no key', () => {
   const dels = binlogItemToEvents(itemOf('DEL', 'a', 'b'), ctx(0, '4.0'));
   assert.deepEqual(dels.map((e) => [e.event_id, e.key, e.op, e.data_type]), [
