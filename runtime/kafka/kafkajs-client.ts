@@ -54,7 +54,11 @@ export class KafkaJsClient implements KafkaClient {
         const text = `kafkajs ${entry.namespace}: ${message}`;
         // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS until the commit markers are
         // written; kafkajs retries it, so it is routine, not a warning.
-        const routine = String(fields.error ?? message).includes('concurrent operation on the same transaction');
+        // Bounded retries are deliberate: a send that still fails aborts the whole transaction, so nothing is lost.
+        const routine = String(fields.error ?? message).includes('concurrent operation on the same transaction')
+          || message.startsWith('Limiting retries for the idempotent producer')
+          // Error responses seen by a connection are retried by the caller; a final failure is thrown and logged there.
+          || entry.namespace === 'Connection';
         // kafkajs logs every retried request at ERROR; they are retried, so warn.
         if (entry.level <= KafkaLogLevel.WARN && !routine) this.logger.warn(text, fields);
         else this.logger.debug(text, fields);
