@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JsonConverter } from '../../../../runtime/converters/json.ts';
+import { StringConverter, ByteArrayConverter } from '../../../../runtime/converters/string.ts';
+
+const record = { sourcePartition: {}, sourceOffset: {}, topic: 't', key: null, value: null };
+
+test('plain JSON when schemas.enable=false', () => {
+  const c = new JsonConverter();
+  c.configure({ 'schemas.enable': 'false' });
+  const bytes = c.fromConnectData('t', { a: 1, b: 'x', c: [true] }, record)!;
+  assert.deepEqual(JSON.parse(bytes.toString()), { a: 1, b: 'x', c: [true] });
+});
+
+test("Kafka Connect's {schema, payload} envelope by default, with a schema matching the value", () => {
+  const c = new JsonConverter();
+  c.configure({});
+  const bytes = c.fromConnectData('t', { db: 0, key: 'k', score: 1.5, ok: true, nested: { n: 2 } }, record)!;
+  const parsed = JSON.parse(bytes.toString());
+  assert.deepEqual(parsed.payload, { db: 0, key: 'k', score: 1.5, ok: true, nested: { n: 2 } });
+  assert.equal(parsed.schema.type, 'struct');
+  const types = Object.fromEntries(parsed.schema.fields.map((f: { field: string; type: string }) => [f.field, f.type]));
+  assert.deepEqual(types, { db: 'int64', key: 'string', score: 'float64', ok: 'boolean', nested: 'struct' });
+  assert.deepEqual(c.toConnectData('t', bytes), parsed.payload);
+});
+
+test('Buffers become base64 strings, as Kafka Connect writes BYTES', () => {
+  const c = new JsonConverter();
+  c.configure({ 'schemas.enable': 'false' });
+  const bytes = c.fromConnectData('t', { raw: Buffer.from([0xff, 0x00, 0x41]) }, record)!;
+  assert.deepEqual(JSON.parse(bytes.toString()), { raw: '/wBB' });
+});
+
+test('null stays null (a tombstone), and a bad schemas.enable value is a clear error', () => {
+  const c = new JsonConverter();
+  c.configure({});
+  assert.equal(c.fromConnectData('t', null, record), null);
+  assert.throws(() => new JsonConverter().configure({ 'schemas.enable': 'yes' }), /schemas.enable must be true or false/);
+});
+
+test('StringConverter keeps binary keys byte-exact; ByteArrayConverter refuses non-bytes', () => {
+  const s = new StringConverter();
+  const binary = Buffer.from([0xc3, 0x28, 0x00]);
+  assert.deepEqual(s.fromConnectData('t', binary), binary);
+  assert.deepEqual(s.fromConnectData('t', '0:string:k'), Buffer.from('0:string:k'));
+  assert.throws(() => new ByteArrayConverter().fromConnectData('t', 'text'), /needs bytes for topic t/);
+});
