@@ -121,7 +121,8 @@ export const boolean = define<boolean>({
 export function oneOf<const T extends string>(choices: readonly T[], opts: { upper?: boolean; hint?: string } = {}): ValueFormat<T> {
   const norm = (s: string) => (opts.upper ? s.trim().toUpperCase() : s.trim().toLowerCase());
   return define<T>({
-    name: `pc:one-of(${choices.join('|')})`,
+    // Registered once per distinct (choices, options): convict keeps the first format of a name.
+    name: `pc:one-of(${choices.join('|')})${JSON.stringify(opts)}`,
     type: 'string',
     describe: choices.join(', '),
     coerce: (raw) => ((choices as readonly string[]).includes(norm(raw)) ? (norm(raw) as T) : raw),
