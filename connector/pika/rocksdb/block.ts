@@ -8,7 +8,7 @@ import { readU16, readU32 } from './coding.ts';
  *   footer = num_restarts | (1 << 31 when a data-block hash index follows the restarts)
  *
  * Index blocks with "value is delta encoded" omit value_len; their value is a BlockHandle at restart points and a
- * signed size delta elsewhere (decoded by the index reader). Keys at restart points have shared = 0.
+ * signed size delta when the key shares a prefix with the previous one (decoded by the index reader).
  */
 export class Block {
   readonly data: Uint8Array;
@@ -41,13 +41,12 @@ export class BlockIter {
   readonly block: Block;
   private readonly deltaValues: boolean;
   private nextOffset = 0;
-  private nextRestart = 0;
   /** Offset of the current entry; -1 before the first / after the last. */
   entryOffset = -1;
   key: Uint8Array = new Uint8Array(0);
   value: Uint8Array = new Uint8Array(0);
-  /** True when the current entry sits at a restart point (its index value is a full handle). */
-  atRestart = false;
+  /** True when the key shares a prefix with the previous one; delta-encoded index values are then a size delta. */
+  sharesKey = false;
 
   constructor(block: Block, deltaValues = false) {
     this.block = block;
@@ -81,7 +80,6 @@ export class BlockIter {
 
   private seekToRestart(i: number): void {
     this.nextOffset = this.block.restartPoint(i);
-    this.nextRestart = i;
     this.key = new Uint8Array(0);
   }
 
@@ -112,14 +110,13 @@ export class BlockIter {
     key.set(d.subarray(p, p + nonShared), shared);
     this.key = key;
     p += nonShared;
-    this.atRestart =
-      this.nextRestart < this.block.numRestarts && this.block.restartPoint(this.nextRestart) === this.entryOffset;
-    if (this.atRestart) this.nextRestart++;
+    this.sharesKey = shared !== 0;
     if (this.deltaValues) {
-      // Value length is implied: a handle (two varints) at restarts, one signed varint elsewhere.
+      // Value length is implied: a full handle (two varints) when the key shares nothing, else one signed varint
+      // (`IndexBlockIter::DecodeCurrentValue`).
       const start = p;
       p = skipVarint(d, p);
-      if (this.atRestart) p = skipVarint(d, p);
+      if (!this.sharesKey) p = skipVarint(d, p);
       this.value = d.subarray(start, p);
     } else {
       if (p + valueLen > this.block.restartsOffset) throw new Error(`corrupted block value at offset ${this.entryOffset}`);

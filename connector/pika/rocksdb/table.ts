@@ -87,6 +87,9 @@ export class Table {
       if (props.numRangeDeletions > 0) {
         throw new RocksDbFormatError(path, `holds ${props.numRangeDeletions} range deletions (DeleteRange), which Pika never writes`);
       }
+      if (props.indexType === IndexType.binarySearchWithFirstKey) {
+        throw new RocksDbFormatError(path, 'uses index type kBinarySearchWithFirstKey, which this reader does not support');
+      }
       const indexHandle = footer.index ?? metaindex.get('rocksdb.index');
       if (!indexHandle) throw new RocksDbFormatError(path, 'has no index block');
       await table.loadIndex(indexHandle);
@@ -163,7 +166,7 @@ export class Table {
       for (it.seekToFirst(); it.valid; it.next()) {
         const r = new ByteReader(it.value);
         let h: BlockHandle;
-        if (p.indexValueIsDeltaEncoded && !it.atRestart && prev) {
+        if (p.indexValueIsDeltaEncoded && it.sharesKey && prev) {
           const delta = r.varsigned64();
           h = { offset: prev.offset + prev.size + BLOCK_TRAILER, size: prev.size + delta };
         } else h = decodeBlockHandle(r);
