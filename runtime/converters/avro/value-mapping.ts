@@ -90,7 +90,7 @@ function integer(value: unknown, min: number, max: number, what: string): number
   else if (value instanceof Date && what === 'long') n = value.getTime();
   else return fail(what === 'long' ? 'a long (integer number, bigint or Date)' : `an ${what} (integer number)`, value);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new MappingError(`expected an ${what} in [${min}, ${max}], got ${typeof value === 'bigint' ? `the bigint ${value}` : describe(value)}`);
+    throw new MappingError(`expected ${what === 'int' ? 'an' : 'a'} ${what} in [${min}, ${max}], got ${typeof value === 'bigint' ? `the bigint ${value}` : describe(value)}`);
   }
   return n;
 }
