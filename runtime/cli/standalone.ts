@@ -1,5 +1,5 @@
 import { ConfigError, ConnectError } from '../api/errors.ts';
-import { loadConnectorConfig, loadWorkerConfig, type ConnectorConfig, type WorkerConfig } from '../config/index.ts';
+import { loadConnectorConfig, loadWorkerConfig, readPropertiesFile, type ConnectorConfig, type WorkerConfig } from '../config/index.ts';
 import { bundledPlugins } from '../bundled-plugins.ts';
 import type { PluginRegistry } from '../plugins.ts';
 import { createRootLogger, type RuntimeLogger } from '../util/logger.ts';
@@ -31,9 +31,11 @@ export function loadAll(workerFile: string, connectorFiles: string[], plugins: P
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
+  const lookup = Object.assign((cls: string) => plugins.connector(cls), { knownNames: () => plugins.connectorNames() });
+  const siblingNames = connectorFiles.map((file) => readPropertiesFile(file).entries.get('name')?.value.trim() ?? '').filter(Boolean);
   for (const file of connectorFiles) {
     try {
-      connectors.push(loadConnectorConfig(file, (cls) => plugins.connector(cls)));
+      connectors.push(loadConnectorConfig(file, lookup, process.env, { siblingNames }));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems);
@@ -44,6 +46,11 @@ export function loadAll(workerFile: string, connectorFiles: string[], plugins: P
     const other = names.get(c.name);
     if (other) problems.push(`${c.file}: name ${c.name} is already used by ${other}; every connector needs its own name`);
     names.set(c.name, c.file);
+  }
+  if (worker && worker.exactlyOnceSourceSupport !== 'enabled') {
+    for (const c of connectors) {
+      if (c.exactlyOnceSupport === 'required') problems.push(`${c.file}: exactly.once.support=required, but the worker has exactly.once.source.support=${worker.exactlyOnceSourceSupport}; set it to enabled in ${worker.file}`);
+    }
   }
   if (problems.length || !worker) throw new ConfigError(problems, 'Invalid configuration');
   return { worker, connectors };

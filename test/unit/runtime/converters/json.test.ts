@@ -3,19 +3,18 @@ import assert from 'node:assert/strict';
 import { JsonConverter } from '../../../../runtime/converters/json.ts';
 import { StringConverter, ByteArrayConverter } from '../../../../runtime/converters/string.ts';
 
-const record = { sourcePartition: {}, sourceOffset: {}, topic: 't', key: null, value: null };
 
 test('plain JSON when schemas.enable=false', () => {
   const c = new JsonConverter();
   c.configure({ 'schemas.enable': 'false' });
-  const bytes = c.fromConnectData('t', { a: 1, b: 'x', c: [true] }, record)!;
+  const bytes = c.fromConnectData('t', { a: 1, b: 'x', c: [true] })!;
   assert.deepEqual(JSON.parse(bytes.toString()), { a: 1, b: 'x', c: [true] });
 });
 
 test("Kafka Connect's {schema, payload} envelope by default, with a schema matching the value", () => {
   const c = new JsonConverter();
   c.configure({});
-  const bytes = c.fromConnectData('t', { db: 0, key: 'k', score: 1.5, ok: true, nested: { n: 2 } }, record)!;
+  const bytes = c.fromConnectData('t', { db: 0, key: 'k', score: 1.5, ok: true, nested: { n: 2 } })!;
   const parsed = JSON.parse(bytes.toString());
   assert.deepEqual(parsed.payload, { db: 0, key: 'k', score: 1.5, ok: true, nested: { n: 2 } });
   assert.equal(parsed.schema.type, 'struct');
@@ -27,14 +26,14 @@ test("Kafka Connect's {schema, payload} envelope by default, with a schema match
 test('Buffers become base64 strings, as Kafka Connect writes BYTES', () => {
   const c = new JsonConverter();
   c.configure({ 'schemas.enable': 'false' });
-  const bytes = c.fromConnectData('t', { raw: Buffer.from([0xff, 0x00, 0x41]) }, record)!;
+  const bytes = c.fromConnectData('t', { raw: Buffer.from([0xff, 0x00, 0x41]) })!;
   assert.deepEqual(JSON.parse(bytes.toString()), { raw: '/wBB' });
 });
 
 test('null stays null (a tombstone), and a bad schemas.enable value is a clear error', () => {
   const c = new JsonConverter();
   c.configure({});
-  assert.equal(c.fromConnectData('t', null, record), null);
+  assert.equal(c.fromConnectData("t", null), null);
   assert.throws(() => new JsonConverter().configure({ 'schemas.enable': 'yes' }), /schemas.enable must be true or false/);
 });
 
