@@ -11,7 +11,8 @@
 #   scripts/kafka.sh status [--cluster]     prints per-node state; exit 0 when every node runs
 #   scripts/kafka.sh bootstrap [--cluster]  prints the bootstrap address of the running instance
 #   scripts/kafka.sh kill-node N [--term]   cluster only: SIGKILL (or SIGTERM) node N, keeping its data
-#   scripts/kafka.sh start-node N           cluster only: start node N again on its kept data, wait until it answers
+#   scripts/kafka.sh start-node N           cluster only: start node N again on its kept data; waits until it answers
+#                                           and is back in the in-sync replicas of every partition it holds
 #
 # Environment:
 #   KAFKA_NAME             instance name, data under .cache/kafka-run/<name>/ (default: dev, or cluster3 with --cluster)
@@ -19,7 +20,8 @@
 #   KAFKA_CONTROLLER_PORT  controller port (default 19093; cluster: first of 3 consecutive ports, default 19195)
 #   KAFKA_VERSION          force a Kafka version (default: newest of KAFKA_CANDIDATE_VERSIONS Maven Central serves)
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer (default 120)
-#   KAFKA_STOP_TIMEOUT     seconds between SIGTERM and SIGKILL (default 30)
+#   KAFKA_STOP_TIMEOUT     seconds between SIGTERM and SIGKILL (default 30; 10 when stopping a whole cluster,
+#                          whose last node cannot finish a controlled shutdown once the controller quorum is gone)
 #   KAFKA_HEAP_OPTS        default "-Xms256m -Xmx768m"
 #   KAFKA_JVM_PERF_OPTS    default G1 + C1-only JIT (fast start); set to "-XX:+UseG1GC" for benchmarks
 #
@@ -180,12 +182,10 @@ _kafka_launch_node() {
   echo $! >"$dir/pid"
 }
 
-# _kafka_wait_ready <bootstrap> <brokerCount> <pid...>
+# _kafka_wait_ready <bootstrap> <brokerCount> <pids,comma,separated> [nodeId that must be back in sync]
 _kafka_wait_ready() {
-  local bootstrap="$1" count="$2"; shift 2
-  local pids; pids="$(IFS=,; echo "$*")"
-  (cd "$KAFKA_SH_ROOT" && node --import tsx scripts/kafka/wait-ready.ts "$bootstrap" "$count" \
-     "${KAFKA_START_TIMEOUT:-120}" "$pids")
+  (cd "$KAFKA_SH_ROOT" && node --import tsx scripts/kafka/wait-ready.ts "$1" "$2" "${KAFKA_START_TIMEOUT:-120}" \
+     "${@:3}")
 }
 
 _kafka_show_logs() {
@@ -249,7 +249,7 @@ kafka_start() {
     pids+=("$(cat "$(_kafka_node_dir "$node")/pid")")
   done
   _kafka_log "Kafka $KAFKA_RESOLVED_VERSION starting ($nodes node(s), data in $_KAFKA_INSTANCE) ..."
-  if ! _kafka_wait_ready "$bootstrap" "$nodes" "${pids[@]}"; then
+  if ! _kafka_wait_ready "$bootstrap" "$nodes" "$(IFS=,; echo "${pids[*]}")"; then
     _kafka_show_logs "$nodes"
     kafka_stop "$@" >/dev/null 2>&1 || true
     return 1
@@ -285,8 +285,10 @@ kafka_stop() {
   for node in $(seq 1 "$nodes"); do
     if pid="$(_kafka_pid_of "$node")"; then kill -TERM "$pid" 2>/dev/null || true; pids+=("$node:$pid"); fi
   done
+  local bound="${KAFKA_STOP_TIMEOUT:-30}"
+  [[ "$nodes" -gt 1 ]] && bound="${KAFKA_STOP_TIMEOUT:-10}"
   for entry in "${pids[@]}"; do
-    _kafka_stop_pid "${entry#*:}" "node ${entry%%:*}"
+    KAFKA_STOP_TIMEOUT="$bound" _kafka_stop_pid "${entry#*:}" "node ${entry%%:*}"
   done
   for node in $(seq 1 "$nodes"); do
     rm -rf "$(_kafka_node_dir "$node")/data" "$(_kafka_node_dir "$node")/pid"
@@ -349,8 +351,8 @@ kafka_start_node() {
   local n pid address
   for n in 1 2 3; do if pid="$(_kafka_pid_of "$n")"; then pids+=("$pid"); fi; done
   address="$(sed -n 's|^advertised.listeners=PLAINTEXT://||p' "$(_kafka_node_dir "$node")/server.properties")"
-  # Ready when the restarted node itself answers and every running node is registered again.
-  if ! _kafka_wait_ready "$address" "${#pids[@]}" "${pids[@]}"; then
+  # Ready when the restarted node answers, every running node is registered, and the node caught up (back in ISR).
+  if ! _kafka_wait_ready "$address" "${#pids[@]}" "$(IFS=,; echo "${pids[*]}")" "$node"; then
     _kafka_show_logs 3
     return 1
   fi

@@ -1,24 +1,29 @@
 // Waits until a freshly started broker (or cluster) really answers Kafka requests.
-// Usage: node --import tsx scripts/kafka/wait-ready.ts <bootstrap> <brokerCount> <timeoutSeconds> <pid,pid,...>
+// Usage: node --import tsx scripts/kafka/wait-ready.ts <bootstrap> <brokerCount> <timeoutSeconds> <pid,pid,...> [nodeId]
 // Exit codes (used by scripts/kafka.sh): 0 ready, 2 a broker process died, 3 timed out, 64 bad arguments.
-// Ready means: a metadata request through <bootstrap> lists at least <brokerCount> live brokers.
+// Ready means: a metadata request through <bootstrap> lists at least <brokerCount> live brokers, and, when nodeId is
+// given (a restarted cluster node), that node is back in the in-sync replica set of every partition it replicates.
 import { Kafka, logLevel } from 'kafkajs';
 
 const EXIT_DIED = 2;
 const EXIT_TIMEOUT = 3;
 const EXIT_USAGE = 64;
 
-function parseArgs(argv: string[]): { bootstrap: string; brokers: number; timeoutMs: number; pids: number[] } {
-  const [bootstrap, brokers, timeout, pids] = argv;
+interface Args { bootstrap: string; brokers: number; timeoutMs: number; pids: number[]; catchUpNode?: number }
+
+function parseArgs(argv: string[]): Args {
+  const [bootstrap, brokers, timeout, pids, node] = argv;
+  const catchUpNode = node === undefined ? undefined : Number(node);
   const brokerCount = Number(brokers);
   const timeoutSeconds = Number(timeout);
   const pidList = (pids ?? '').split(',').filter(Boolean).map(Number);
   if (!bootstrap || !Number.isInteger(brokerCount) || brokerCount < 1 || !(timeoutSeconds > 0)
-    || pidList.some((p) => !Number.isInteger(p) || p <= 0)) {
-    console.error('usage: wait-ready.ts <bootstrap> <brokerCount> <timeoutSeconds> <pid,pid,...>');
+    || pidList.some((p) => !Number.isInteger(p) || p <= 0)
+    || (catchUpNode !== undefined && !Number.isInteger(catchUpNode))) {
+    console.error('usage: wait-ready.ts <bootstrap> <brokerCount> <timeoutSeconds> <pid,pid,...> [nodeId]');
     process.exit(EXIT_USAGE);
   }
-  return { bootstrap, brokers: brokerCount, timeoutMs: timeoutSeconds * 1000, pids: pidList };
+  return { bootstrap, brokers: brokerCount, timeoutMs: timeoutSeconds * 1000, pids: pidList, catchUpNode };
 }
 
 function isAlive(pid: number): boolean {
@@ -32,10 +37,11 @@ function isAlive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function liveBrokerCount(bootstrap: string): Promise<number> {
+/** Undefined when ready, else what is still missing. */
+async function notReadyReason(args: Args): Promise<string | undefined> {
   const kafka = new Kafka({
     clientId: 'pika-connect-wait-ready',
-    brokers: bootstrap.split(','),
+    brokers: args.bootstrap.split(','),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2000,
     requestTimeout: 5000,
@@ -45,7 +51,14 @@ async function liveBrokerCount(bootstrap: string): Promise<number> {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length;
+    if (cluster.brokers.length < args.brokers) return `${cluster.brokers.length} of ${args.brokers} brokers registered`;
+    if (args.catchUpNode === undefined) return undefined;
+    const node = args.catchUpNode;
+    const { topics } = await admin.fetchTopicMetadata();
+    const behind = topics.flatMap((t) => t.partitions
+      .filter((p) => p.replicas.includes(node) && !p.isr.includes(node))
+      .map((p) => `${t.name}-${p.partitionId}`));
+    return behind.length === 0 ? undefined : `node ${node} not yet in sync for ${behind.slice(0, 5).join(', ')}`;
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -62,9 +75,9 @@ async function main(): Promise<void> {
       process.exit(EXIT_DIED);
     }
     try {
-      const count = await liveBrokerCount(args.bootstrap);
-      if (count >= args.brokers) return;
-      lastProblem = `${count} of ${args.brokers} brokers registered`;
+      const reason = await notReadyReason(args);
+      if (reason === undefined) return;
+      lastProblem = reason;
     } catch (error) {
       lastProblem = error instanceof Error ? error.message : String(error);
     }

@@ -57,18 +57,23 @@ async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
 }
 
 /**
- * Creates a topic and waits for its leaders. Replication is 3 on the 3-node cluster, 1 on a single broker.
+ * Creates a topic and waits for its leaders. The replication factor is the broker's default.replication.factor
+ * (1 on the single test broker, 3 on the 3-node cluster) unless given.
  * Throws when the topic already exists (test names should come from uniqueName).
  */
-export async function createTopic(name: string, partitions = 1, configs: Record<string, string> = {}): Promise<void> {
+export async function createTopic(
+  name: string,
+  partitions = 1,
+  configs: Record<string, string> = {},
+  options: { replicationFactor?: number } = {},
+): Promise<void> {
   await withAdmin(async (admin) => {
-    const { brokers } = await admin.describeCluster();
     const created = await admin.createTopics({
       waitForLeaders: true,
       topics: [{
         topic: name,
         numPartitions: partitions,
-        replicationFactor: Math.min(3, brokers.length),
+        ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }),
         configEntries: Object.entries(configs).map(([configName, value]) => ({ name: configName, value })),
       }],
     });
