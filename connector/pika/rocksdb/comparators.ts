@@ -1,4 +1,4 @@
-import { compareBytes, readU32, readI32, readU64, readF64 } from './coding.ts';
+import { compareBytes, readU32, readI32, readF64 } from './coding.ts';
 
 /** A user-key comparator, as named in the MANIFEST (`Comparator::Name()`). */
 export interface UserComparator {
@@ -19,8 +19,13 @@ export function seekUserKeyDelimiter(buf: Uint8Array, from: number): number {
   return buf.length;
 }
 
-function cmpNum(a: bigint | number, b: bigint | number): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** Numeric comparison of two u64 LE fields, without BigInt: most significant byte first. */
+function compareU64LE(a: Uint8Array, pa: number, b: Uint8Array, pb: number): number {
+  for (let i = 7; i >= 0; i--) {
+    const d = (a[pa + i] ?? 0) - (b[pb + i] ?? 0);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
 }
 
 /**
@@ -83,7 +88,7 @@ export const blackwidowListsDataKeyComparator: UserComparator = {
     const endA2 = pa + 4 === a.length;
     const endB2 = pb + 4 === b.length;
     if (endA2 || endB2) return endA2 && endB2 ? 0 : endA2 ? -1 : 1;
-    return cmpNum(readU64(a, pa + 4), readU64(b, pb + 4));
+    return compareU64LE(a, pa + 4, b, pb + 4);
   },
 };
 
@@ -111,7 +116,7 @@ function compareNumericTail(a: Uint8Array, pa: number, b: Uint8Array, pb: number
     const endA = pa >= a.length;
     const endB = pb >= b.length;
     if (endA || endB) return endA && endB ? 0 : endA ? -1 : 1;
-    const c = cmpNum(readU64(a, pa), readU64(b, pb));
+    const c = compareU64LE(a, pa, b, pb);
     if (c !== 0) return c;
     pa += w;
     pb += w;

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { comparatorByName, type UserComparator } from './comparators.ts';
 import { RocksDbFormatError } from './errors.ts';
-import { describeValueType, parseInternalKey, ValueType } from './internal-key.ts';
+import { describeValueType, parseInternalKey, userKeyOf, ValueType } from './internal-key.ts';
 import { MemIterator, MergingIterator, seekKeyFor, TableIterator, type InternalIterator } from './iterators.ts';
 import { readLogRecords } from './log-reader.ts';
 import { readDbState, type ColumnFamilyState, type DbState } from './manifest.ts';
@@ -170,7 +170,7 @@ export class CfCursor {
   }
 
   private async skipKey(userKey: Uint8Array): Promise<void> {
-    while (this.it.valid && this.cmp.compare(parseInternalKey(this.it.key).userKey, userKey) === 0) await this.it.next();
+    while (this.it.valid && this.cmp.compare(userKeyOf(this.it.key), userKey) === 0) await this.it.next();
   }
 
   private async settle(): Promise<void> {

@@ -1,4 +1,4 @@
-import { Block, BlockIter } from './block.ts';
+import { BlockIter } from './block.ts';
 import type { UserComparator } from './comparators.ts';
 import { RocksDbFormatError } from './errors.ts';
 import { userKeyOf } from './internal-key.ts';
@@ -108,9 +108,7 @@ export class TableIterator implements InternalIterator {
       this.iter = undefined;
       return;
     }
-    const handle = this.table.dataBlocks[i]!;
-    const data = await this.table.readBlock(handle, 'data');
-    this.iter = this.guard(() => new BlockIter(new Block(data)));
+    this.iter = new BlockIter(await this.table.dataBlock(i));
   }
 
   private guard<T>(fn: () => T): T {

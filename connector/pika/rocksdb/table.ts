@@ -56,6 +56,9 @@ export class Table {
   readonly indexKeys: Uint8Array[];
   readonly dataBlocks: BlockHandle[];
   private readonly fh: FileHandle;
+  /** A few recently decoded data blocks: seeks for consecutive keys mostly land in the same block. */
+  private readonly recent = new Map<number, Block>();
+  private static readonly RECENT_BLOCKS = 4;
 
   private constructor(path: string, fh: FileHandle, size: number, footer: Footer, props: TableProperties) {
     this.path = path;
@@ -103,6 +106,23 @@ export class Table {
 
   async close(): Promise<void> {
     await this.fh.close();
+  }
+
+  /** The i-th data block, verified and decompressed. */
+  async dataBlock(i: number): Promise<Block> {
+    const hit = this.recent.get(i);
+    if (hit) return hit;
+    const handle = this.dataBlocks[i]!;
+    const data = await this.readBlock(handle, 'data');
+    let block: Block;
+    try {
+      block = new Block(data);
+    } catch (err) {
+      throw new RocksDbFormatError(this.path, `data block is corrupted: ${(err as Error).message}`, handle.offset, err);
+    }
+    if (this.recent.size >= Table.RECENT_BLOCKS) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(i, block);
+    return block;
   }
 
   /** Reads, verifies and decompresses one block. */
