@@ -1,0 +1,339 @@
+// rsync2 client: downloads one DB's dump from a Pika 3.5/4.0 master (pika-protocol.md §7.2) into
+// `<dir>/dump-<snapshot_uuid>/`, with a resume journal in `<dir>/rsync-journal.json`.
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { RsyncStatusCode, RsyncType, type RsyncResponse } from '../protocol/messages.ts';
+import { MAX_READERS, RsyncChannel } from './channel.ts';
+import { NewerDumpError, RsyncError, RsyncTimeoutError } from './errors.ts';
+import { checkMetaList, localPath } from './file-names.ts';
+import { loadJournal, saveJournal, type DownloadJournal } from './journal.ts';
+import type { RsyncTransportFactory } from './transport.ts';
+
+/** Pika's own client asks for 4 MiB; the master allocates count+1 bytes per request, so never more. */
+export const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
+
+export interface RsyncProgress {
+  db: string;
+  snapshotUuid: string;
+  filesDone: number;
+  filesTotal: number;
+  /** Bytes of completed files plus bytes received for files in flight (files kept from the journal included). */
+  bytesDone: number;
+  /** Bytes received over the network by this call. */
+  bytesReceived: number;
+}
+
+export interface RsyncDownloadOptions {
+  /** DB name as MetaSync lists it (`db0`). Only ever ask for DBs the master announced. */
+  db: string;
+  /** Local download directory (created if missing); this client owns its `dump-*` subdirectories and journal. */
+  dir: string;
+  connect: RsyncTransportFactory;
+  /** Concurrent file readers on the one connection, 1..4 (default 4). */
+  readers?: number;
+  /** Bytes asked per file request, 1..4 MiB (default 4 MiB). */
+  chunkBytes?: number;
+  /** Reply timeout per request (default 10 s; Pika's own is 1 s with 10 retries). */
+  requestTimeoutMs?: number;
+  /** Attempts per chunk before giving up (timeouts and kErr; default 10). */
+  chunkAttempts?: number;
+  /** Meta polling while the master is still dumping: first delay, cap, and total budget (1 s, 15 s, 30 min). */
+  metaPollInitialMs?: number;
+  metaPollMaxMs?: number;
+  metaPollBudgetMs?: number;
+  /** How often a newer dump may restart the download before giving up (default 5). */
+  maxRestarts?: number;
+  onProgress?: (p: RsyncProgress) => void;
+  onWarning?: (message: string) => void;
+  signal?: AbortSignal;
+  /** Injectable for tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now?: () => number;
+}
+
+export interface RsyncDownloadResult {
+  db: string;
+  snapshotUuid: string;
+  /** The directory holding the dump (`info`, `0/`, `1/`…), ready for the dump reader. */
+  dumpDir: string;
+  files: Record<string, number>;
+  /** Files taken from the journal instead of the network. */
+  filesResumed: number;
+  bytesReceived: number;
+  restarts: number;
+}
+
+type Opts = Required<Omit<RsyncDownloadOptions, 'onProgress' | 'signal'>> & Pick<RsyncDownloadOptions, 'onProgress' | 'signal'>;
+
+function defaults(o: RsyncDownloadOptions): Opts {
+  const opts: Opts = {
+    readers: 4,
+    chunkBytes: MAX_CHUNK_BYTES,
+    requestTimeoutMs: 10_000,
+    chunkAttempts: 10,
+    metaPollInitialMs: 1000,
+    metaPollMaxMs: 15_000,
+    metaPollBudgetMs: 30 * 60_000,
+    maxRestarts: 5,
+    onWarning: () => {},
+    sleep: defaultSleep,
+    now: Date.now,
+    ...o,
+  };
+  if (!Number.isInteger(opts.readers) || opts.readers < 1 || opts.readers > MAX_READERS) {
+    throw new RangeError(`rsync2 readers must be 1..${MAX_READERS}, got ${opts.readers}`);
+  }
+  if (!Number.isInteger(opts.chunkBytes) || opts.chunkBytes < 1 || opts.chunkBytes > MAX_CHUNK_BYTES) {
+    throw new RangeError(`rsync2 chunk size must be 1..${MAX_CHUNK_BYTES} bytes, got ${opts.chunkBytes}`);
+  }
+  return opts;
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+export const dumpDirName = (uuid: string): string => `dump-${uuid}`;
+
+/**
+ * Downloads the dump the master currently offers for `db`. Contracts:
+ * - polls meta with back-off while the master answers kErr / no uuid / nothing (bgsave running), within the budget;
+ * - files already complete in the journal for the same snapshot_uuid (and of the recorded size on disk) are kept;
+ * - every chunk must carry the meta's snapshot_uuid; otherwise the partial download is discarded and started over
+ *   (at most `maxRestarts` times);
+ * - at the end md5(info) must equal snapshot_uuid and a second meta must still name it;
+ * - resolves only with a complete, verified dump; rejects with RsyncError / RsyncTimeoutError / NewerDumpError.
+ */
+export async function downloadDump(options: RsyncDownloadOptions): Promise<RsyncDownloadResult> {
+  const opts = defaults(options);
+  await mkdir(opts.dir, { recursive: true });
+  for (let restarts = 0; ; restarts++) {
+    const channel = new RsyncChannel(await opts.connect(), opts.onWarning);
+    try {
+      const result = await downloadOnce(channel, opts);
+      return { ...result, restarts };
+    } catch (err) {
+      if (!(err instanceof NewerDumpError) || restarts >= opts.maxRestarts) throw err;
+      opts.onWarning(`${err.message}; restarting the download (${restarts + 1}/${opts.maxRestarts})`);
+    } finally {
+      channel.close();
+    }
+  }
+}
+
+/** The journal's dump directory when its download completed (for a restart that only needs the local files). */
+export async function completedDownload(dir: string, db: string): Promise<{ snapshotUuid: string; dumpDir: string } | undefined> {
+  const j = await loadJournal(dir);
+  if (!j || j.db !== db || !j.complete) return undefined;
+  return { snapshotUuid: j.snapshot_uuid, dumpDir: join(dir, dumpDirName(j.snapshot_uuid)) };
+}
+
+async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<RsyncDownloadResult, 'restarts'>> {
+  const meta = await pollMeta(channel, opts);
+  const uuid = meta.snapshot_uuid;
+  const names = meta.meta_resp?.filenames ?? [];
+  checkMetaList(names, opts.db);
+
+  const dumpDir = join(opts.dir, dumpDirName(uuid));
+  const journal = await prepareJournal(opts, uuid, names, dumpDir);
+  const todo = names.filter((n) => journal.files[n] === undefined);
+  const filesResumed = names.length - todo.length;
+  const progress: RsyncProgress = {
+    db: opts.db,
+    snapshotUuid: uuid,
+    filesDone: filesResumed,
+    filesTotal: names.length,
+    bytesDone: Object.values(journal.files).reduce((a, b) => a + b, 0),
+    bytesReceived: 0,
+  };
+  opts.onProgress?.({ ...progress });
+
+  let journalWrite = Promise.resolve();
+  const queue = [...todo];
+  const worker = async (reader: number): Promise<void> => {
+    try {
+      await drain(reader);
+    } catch (err) {
+      queue.length = 0; // the other readers stop after their current file
+      throw err;
+    }
+  };
+  const drain = async (reader: number): Promise<void> => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      const size = await fetchFile(channel, opts, uuid, reader, name, localPath(dumpDir, name, opts.db), (n) => {
+        progress.bytesDone += n;
+        progress.bytesReceived += n;
+        opts.onProgress?.({ ...progress });
+      });
+      journal.files[name] = size;
+      progress.filesDone++;
+      opts.onProgress?.({ ...progress });
+      journalWrite = journalWrite.then(() => saveJournal(opts.dir, journal));
+      await journalWrite;
+    }
+  };
+  const workers = Array.from({ length: Math.min(opts.readers, Math.max(1, todo.length)) }, (_, i) => worker(i));
+  const settled = await Promise.allSettled(workers);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
+
+  const info = await readFile(join(dumpDir, 'info'));
+  const md5 = createHash('md5').update(info).digest('hex');
+  if (md5 !== uuid) {
+    journal.files = {};
+    await saveJournal(opts.dir, journal);
+    throw new NewerDumpError(opts.db, uuid, md5, 'downloaded info file (md5)');
+  }
+  const again = await requestMeta(channel, opts);
+  if (again.code === RsyncStatusCode.kOk && again.snapshot_uuid !== uuid) {
+    throw new NewerDumpError(opts.db, uuid, again.snapshot_uuid, 'final meta check');
+  }
+  journal.complete = true;
+  await saveJournal(opts.dir, journal);
+  return { db: opts.db, snapshotUuid: uuid, dumpDir, files: { ...journal.files }, filesResumed, bytesReceived: progress.bytesReceived };
+}
+
+function requestMeta(channel: RsyncChannel, opts: Opts): Promise<RsyncResponse> {
+  return channel.request({ type: RsyncType.kRsyncMeta, reader_index: 0, db_name: opts.db, slot_id: 0 }, opts.requestTimeoutMs);
+}
+
+async function pollMeta(channel: RsyncChannel, opts: Opts): Promise<RsyncResponse> {
+  const start = opts.now();
+  let delay = opts.metaPollInitialMs;
+  for (let attempt = 1; ; attempt++) {
+    let why: string;
+    try {
+      const r = await requestMeta(channel, opts);
+      if (r.type !== RsyncType.kRsyncMeta) throw new RsyncError(`${opts.db}: meta request answered with type ${r.type}`);
+      if (r.code === RsyncStatusCode.kOk && /^[0-9a-f]{32}$/.test(r.snapshot_uuid)) return r;
+      why =
+        r.code === RsyncStatusCode.kOk
+          ? `kOk without a dump (uuid ${JSON.stringify(r.snapshot_uuid)}, files ${(r.meta_resp?.filenames ?? []).join(', ') || 'none'})`
+          : 'kErr (bgsave still running, or the DB is unknown)';
+    } catch (err) {
+      if (!(err instanceof RsyncTimeoutError)) throw err;
+      why = 'no reply (Pika 3.5.0–3.5.2 do not answer while dumping)';
+    }
+    if (opts.signal?.aborted) throw new RsyncError(`${opts.db}: rsync2 download aborted`, { retriable: true });
+    if (opts.now() - start + delay > opts.metaPollBudgetMs) {
+      throw new RsyncError(`${opts.db}: the master offered no dump within ${opts.metaPollBudgetMs} ms (${attempt} meta requests; last: ${why})`, {
+        code: 'PIKA_RSYNC_NO_DUMP',
+        retriable: true,
+      });
+    }
+    opts.onWarning(`${opts.db}: rsync2 meta attempt ${attempt}: ${why}; retrying in ${delay} ms`);
+    await opts.sleep(delay, opts.signal);
+    delay = Math.min(opts.metaPollMaxMs, delay * 2);
+  }
+}
+
+/** Loads or resets the journal for `uuid`; removes other dumps' directories and files the journal cannot vouch for. */
+async function prepareJournal(opts: Opts, uuid: string, names: string[], dumpDir: string): Promise<DownloadJournal> {
+  const old = await loadJournal(opts.dir);
+  const journal: DownloadJournal = { version: 1, db: opts.db, snapshot_uuid: uuid, files: {}, complete: false };
+  if (old && old.db === opts.db && old.snapshot_uuid === uuid) {
+    for (const n of names) {
+      const size = old.files[n];
+      if (size === undefined) continue;
+      const st = await stat(localPath(dumpDir, n, opts.db)).catch(() => undefined);
+      if (st?.isFile() && st.size === size) journal.files[n] = size;
+    }
+  }
+  for (const entry of await readdir(opts.dir, { withFileTypes: true })) {
+    if (entry.isDirectory() && /^dump-[0-9a-f]{32}$/.test(entry.name) && entry.name !== dumpDirName(uuid)) {
+      await rm(join(opts.dir, entry.name), { recursive: true, force: true });
+    }
+  }
+  await mkdir(dumpDir, { recursive: true });
+  await saveJournal(opts.dir, journal);
+  return journal;
+}
+
+/** Fetches one file from offset 0 with one reader; returns its size. */
+async function fetchFile(
+  channel: RsyncChannel,
+  opts: Opts,
+  uuid: string,
+  reader: number,
+  name: string,
+  path: string,
+  onBytes: (n: number) => void,
+): Promise<number> {
+  await mkdir(dirname(path), { recursive: true });
+  const fh = await open(path, 'w');
+  try {
+    let offset = 0;
+    for (;;) {
+      const r = await fetchChunk(channel, opts, uuid, reader, name, offset);
+      const fr = r.file_resp!;
+      const count = Number(fr.count);
+      if (count > 0) await fh.write(fr.data, 0, count, offset);
+      offset += count;
+      onBytes(count);
+      if (fr.eof === 1) break;
+      if (count === 0) throw new RsyncError(`${opts.db}: ${name}@${offset}: the master returned 0 bytes without eof`);
+    }
+    await fh.sync();
+    return offset;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function fetchChunk(channel: RsyncChannel, opts: Opts, uuid: string, reader: number, name: string, offset: number): Promise<RsyncResponse> {
+  const where = `${name}@${offset}`;
+  for (let attempt = 1; ; attempt++) {
+    let problem: string;
+    try {
+      const r = await channel.request(
+        {
+          type: RsyncType.kRsyncFile,
+          reader_index: reader,
+          db_name: opts.db,
+          slot_id: 0,
+          file_req: { filename: name, count: opts.chunkBytes, offset },
+        },
+        opts.requestTimeoutMs,
+      );
+      if (r.snapshot_uuid !== uuid && (r.code === RsyncStatusCode.kOk || r.snapshot_uuid !== '')) {
+        throw new NewerDumpError(opts.db, uuid, r.snapshot_uuid, `reply for ${where}`);
+      }
+      if (r.code === RsyncStatusCode.kOk) {
+        checkChunk(r, opts, name, offset);
+        return r;
+      }
+      problem = `kErr (file missing or unreadable on the master)`;
+    } catch (err) {
+      if (!(err instanceof RsyncTimeoutError)) throw err;
+      problem = err.message;
+    }
+    if (attempt >= opts.chunkAttempts) {
+      throw new RsyncError(`${opts.db}: rsync2 ${where} failed ${attempt} times; last: ${problem}`, { code: 'PIKA_RSYNC_CHUNK', retriable: true });
+    }
+    opts.onWarning(`${opts.db}: rsync2 ${where} attempt ${attempt}: ${problem}; retrying`);
+    await opts.sleep(Math.min(1000 * attempt, 5000), opts.signal);
+  }
+}
+
+function checkChunk(r: RsyncResponse, opts: Opts, name: string, offset: number): void {
+  const fr = r.file_resp;
+  const bad = (why: string): never => {
+    throw new RsyncError(`${opts.db}: rsync2 reply for ${name}@${offset} is inconsistent: ${why}`, { code: 'PIKA_RSYNC_BAD_REPLY' });
+  };
+  if (!fr) return bad('kOk without file_resp');
+  if (fr.filename !== name) bad(`names file ${JSON.stringify(fr.filename)}`);
+  if (fr.offset !== BigInt(offset)) bad(`echoes offset ${fr.offset}`);
+  if (fr.count > BigInt(opts.chunkBytes)) bad(`returns ${fr.count} bytes, more than the ${opts.chunkBytes} asked`);
+  if (BigInt(fr.data.length) !== fr.count) bad(`count ${fr.count} but ${fr.data.length} data bytes`);
+  if (fr.eof !== 0 && fr.eof !== 1) bad(`eof ${fr.eof}`);
+}
