@@ -14,7 +14,8 @@
 #                                (confluent-kafka[avro,schemaregistry], pinned)
 #
 # Environment:
-#   REGISTRY_PORT           HTTP port on 127.0.0.1 (default 18081)
+#   REGISTRY_PORT           HTTP port on 127.0.0.1 (default 18081); also selects the instance for stop/status/url
+#                           (state in .cache/apicurio-run/<port>/: pid, url, registry.log)
 #   REGISTRY_MGMT_PORT      Quarkus management port (health/metrics; default REGISTRY_PORT+1, off the default 9000)
 #   REGISTRY_STORAGE        mem (default: in-memory H2, fresh on every start) or kafkasql (needs KAFKA_BOOTSTRAP;
 #                           schemas live in a Kafka topic and survive a registry restart)
@@ -30,7 +31,6 @@
 # failure (they do not exit).
 
 REGISTRY_SH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-REGISTRY_RUN_DIR="$REGISTRY_SH_ROOT/.cache/apicurio-run"
 
 _registry_log() { echo "registry.sh: $*" >&2; }
 
@@ -44,6 +44,9 @@ _registry_default_version() {
 }
 
 _registry_port() { echo "${REGISTRY_PORT:-18081}"; }
+
+# One instance per port: its pid, url and log live in .cache/apicurio-run/<port>/.
+_registry_run_dir() { echo "$REGISTRY_SH_ROOT/.cache/apicurio-run/$(_registry_port)"; }
 
 # --- fetch ---------------------------------------------------------------------------------------------------------
 
@@ -95,6 +98,7 @@ registry_fetch() {
 # --- run -----------------------------------------------------------------------------------------------------------
 
 _registry_pid() {
+  local REGISTRY_RUN_DIR; REGISTRY_RUN_DIR="$(_registry_run_dir)"
   local pid cmdline
   [[ -f "$REGISTRY_RUN_DIR/pid" ]] || return 1
   pid="$(cat "$REGISTRY_RUN_DIR/pid")"
@@ -108,11 +112,13 @@ _registry_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 _registry_answers() { curl -sf -o /dev/null --max-time 5 "$1/subjects"; }
 
 registry_url() {
+  local REGISTRY_RUN_DIR; REGISTRY_RUN_DIR="$(_registry_run_dir)"
   [[ -f "$REGISTRY_RUN_DIR/url" ]] && _registry_pid >/dev/null || { _registry_log "registry is not running"; return 1; }
   cat "$REGISTRY_RUN_DIR/url"
 }
 
 registry_start() {
+  local REGISTRY_RUN_DIR; REGISTRY_RUN_DIR="$(_registry_run_dir)"
   local url pid
   if _registry_pid >/dev/null; then
     url="$(cat "$REGISTRY_RUN_DIR/url")"
@@ -180,6 +186,7 @@ registry_start() {
 }
 
 registry_stop() {
+  local REGISTRY_RUN_DIR; REGISTRY_RUN_DIR="$(_registry_run_dir)"
   local pid waited=0
   if pid="$(_registry_pid)"; then
     kill -TERM "$pid" 2>/dev/null || true
@@ -195,6 +202,7 @@ registry_stop() {
 }
 
 registry_status() {
+  local REGISTRY_RUN_DIR; REGISTRY_RUN_DIR="$(_registry_run_dir)"
   local pid url
   if ! pid="$(_registry_pid)"; then echo "registry: not running"; return 1; fi
   url="$(cat "$REGISTRY_RUN_DIR/url" 2>/dev/null)"
