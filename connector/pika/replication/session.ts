@@ -1,0 +1,481 @@
+// A Pika replica's PB replication session (pika-protocol.md §5): one TCP connection to the master's replication
+// port carrying every DB. Per connection: MetaSync (retried while the master still knows our previous connection:
+// `Slave AlreadyExist`), then per DB TrySync → first BinlogSync → streaming. Pushed items are decoded, checked for
+// continuity and queued for `take()`; keepalives are answered with pings, and every DB gets a request at least
+// every `pingIntervalMs`. A lost connection or a master silent for `silenceTimeoutMs` (keepalives count as life;
+// a master waiting for our acks is allowed to be silent) leads to a reconnect that resumes every DB after the last
+// item queued. Gaps and refusals stop the session for good: `take()` then throws them.
+//
+// Acks are the caller's: `acknowledge()` sends a range once the caller's sink has made those items durable. The
+// master's sync window (default 9000 items per DB) therefore bounds what it sends ahead of the sink; the queue here
+// is bounded too (reading pauses above `maxQueuedItems`).
+import type { Logger } from '../../../runtime/api/index.ts';
+import { BinlogContinuity, BinlogGapError } from '../binlog/continuity.ts';
+import { readPushedBinlog } from '../binlog/binlog-sync.ts';
+import { formatPosition, toBinlogPosition, type BinlogItem, type BinlogPosition } from '../binlog/item.ts';
+import { PikaProtocolError } from '../protocol/errors.ts';
+import { InnerType, StatusCode, TrySyncReplyCode, type InnerResponse, type PbNode } from '../protocol/messages.ts';
+import { ConnectError } from '../../../runtime/api/index.ts';
+import { DEFAULT_TIMINGS, systemClock, type SessionClock, type SessionTimings } from './clock.ts';
+import { ConnectionClosedError, ReplConnection } from './connection.ts';
+import { ReplicationGapError, ReplicationRefusedError } from './errors.ts';
+import {
+  ackRequest, firstBinlogSyncRequest, metaSyncRequest, pingRequest, removeSlaveNodeRequest, trySyncRequest, type AckPosition,
+} from './requests.ts';
+
+export interface MasterInfo {
+  /** Null when the master sent none (before 3.5.1) or an empty one. */
+  replicationId: string | null;
+  runId: string | null;
+  /** DB names in the master's order ("db0", "db1", …). */
+  dbs: string[];
+  /** '3.5' when MetaSync lacks db_instance_num (masters before 4.0). */
+  profile: '4.0' | '3.5';
+}
+
+/** Where a DB starts on the first connection: after a position, or at the master's current end (a new replica). */
+export type StartPoint = BinlogPosition | 'current';
+
+export interface ReceivedItem {
+  db: string;
+  /** Connection generation the item arrived on; acks of an older generation are dropped. */
+  generation: number;
+  item: BinlogItem;
+  /** The item's end as received (PB binlog_offset): resume point, checkpoint and ack value. */
+  end: AckPosition;
+}
+
+export interface ReplicationSessionOptions {
+  host: string;
+  /** The master's replication port (RESP port + 2000). */
+  port: number;
+  password?: string;
+  /** Identity announced in every request; default = local address and port of the current socket. */
+  identity?: PbNode;
+  /** DBs to replicate; default every DB of MetaSync. */
+  dbs?: string[];
+  /** Decides each DB's start on the first successful MetaSync; may throw (e.g. a ReplicationGapError). */
+  start(db: string, master: MasterInfo): StartPoint;
+  logger: Logger;
+  timings?: Partial<SessionTimings>;
+  clock?: SessionClock;
+  /** Reading from the socket pauses while this many items wait for `take()` (default 20000). */
+  maxQueuedItems?: number;
+}
+
+interface DbState {
+  name: string;
+  /** Resume point: end of the last queued item (or the start point). Undefined until the first handshake. */
+  resumeFrom: BinlogPosition | undefined;
+  sessionId: number | undefined;
+  continuity: BinlogContinuity | undefined;
+  lastSentAt: number;
+  /** Items of the current generation received and not yet acknowledged. */
+  unacked: number;
+}
+
+export interface SessionStats {
+  connects: number;
+  reconnects: number;
+  alreadyExistRetries: number;
+  itemsReceived: number;
+  keepalivesReceived: number;
+  pingsSent: number;
+  acksSent: number;
+  itemsAcked: number;
+  staleMessagesIgnored: number;
+  acksDropped: number;
+}
+
+export class ReplicationSession {
+  readonly stats: SessionStats = {
+    connects: 0, reconnects: 0, alreadyExistRetries: 0, itemsReceived: 0, keepalivesReceived: 0, pingsSent: 0,
+    acksSent: 0, itemsAcked: 0, staleMessagesIgnored: 0, acksDropped: 0,
+  };
+  master: MasterInfo | undefined;
+  private readonly timings: SessionTimings;
+  private readonly clock: SessionClock;
+  private readonly maxQueued: number;
+  private readonly dbs = new Map<string, DbState>();
+  private queue: ReceivedItem[] = [];
+  private conn: ReplConnection | undefined;
+  private identity: PbNode | undefined;
+  private generation = 0;
+  private streaming = false;
+  private paused = false;
+  private stopping = false;
+  private failure: Error | undefined;
+  private lastLifeAt = 0;
+  private running: Promise<void> | undefined;
+  private wakeTake: (() => void) | undefined;
+  private wakeSleep: (() => void) | undefined;
+  private readyWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
+
+  constructor(private readonly options: ReplicationSessionOptions) {
+    this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
+    this.clock = options.clock ?? systemClock;
+    this.maxQueued = options.maxQueuedItems ?? 20000;
+  }
+
+  /** Starts connecting in the background; problems surface through `take()` (and `ready()`). */
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  /** Resolves when every DB is streaming on the current connection; rejects when the session failed. */
+  ready(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.streaming) return Promise.resolve();
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
+  get isStreaming(): boolean {
+    return this.streaming;
+  }
+
+  /** Per DB: session id and resume position (for status). */
+  positions(): Record<string, { session_id: number | null; position: string | null }> {
+    const out: Record<string, { session_id: number | null; position: string | null }> = {};
+    for (const db of this.dbs.values()) {
+      out[db.name] = { session_id: db.sessionId ?? null, position: db.resumeFrom ? formatPosition(db.resumeFrom) : null };
+    }
+    return out;
+  }
+
+  /**
+   * Up to `max` received items, oldest first; waits up to `waitMs` when none is queued. Throws the failure that
+   * ended the session (gap, refusal, protocol error).
+   */
+  async take(max: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedItem[]> {
+    if (this.failure) throw this.failure;
+    if (this.queue.length === 0 && !this.stopping && !signal?.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.clock.clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          if (this.wakeTake === done) this.wakeTake = undefined;
+          resolve();
+        };
+        const timer = this.clock.setTimeout(done, waitMs);
+        signal?.addEventListener('abort', done, { once: true });
+        this.wakeTake = done;
+      });
+    }
+    if (this.failure) throw this.failure;
+    const out = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
+    this.queue = this.queue.length <= max ? [] : this.queue.slice(max);
+    if (this.paused && this.queue.length < this.maxQueued / 2) {
+      this.paused = false;
+      this.conn?.pause(false);
+    }
+    return out;
+  }
+
+  /**
+   * Acknowledges the items of `db` ending at `start` … `end` (both included, `items` of them), received on
+   * `generation`. Dropped (counted) when that connection is gone: the master forgot the range with it.
+   */
+  acknowledge(db: string, generation: number, start: AckPosition, end: AckPosition, items: number): void {
+    const state = this.dbs.get(db);
+    const conn = this.conn;
+    if (generation !== this.generation || !conn || conn.closed || state?.sessionId === undefined) {
+      this.stats.acksDropped++;
+      return;
+    }
+    conn.send(ackRequest(this.identity!, db, state.sessionId, start, end));
+    state.lastSentAt = this.clock.now();
+    state.unacked = Math.max(0, state.unacked - items);
+    this.stats.acksSent++;
+    this.stats.itemsAcked += items;
+  }
+
+  /** Graceful end: RemoveSlaveNode for every active DB, then close. */
+  async stop(): Promise<void> {
+    if (this.stopping) return this.running;
+    this.stopping = true;
+    this.wakeTake?.();
+    this.wakeSleep?.();
+    const conn = this.conn;
+    if (conn && !conn.closed && this.identity) {
+      for (const db of this.dbs.values()) {
+        if (db.sessionId === undefined) continue;
+        try {
+          await conn.request(removeSlaveNodeRequest(this.identity, db.name), InnerType.kRemoveSlaveNode, Math.min(1000, this.timings.requestTimeoutMs));
+        } catch {
+          break; // connection gone: the master removes our nodes when it sees the close anyway
+        }
+      }
+    }
+    conn?.close();
+    await this.running;
+  }
+
+  // ---------- connection loop ----------
+
+  private async run(): Promise<void> {
+    let backoff = this.timings.reconnectMinMs;
+    while (!this.stopping && !this.failure) {
+      let handshakeDone = false;
+      try {
+        handshakeDone = await this.runConnection();
+      } catch (error) {
+        if (isFatal(error)) {
+          this.fail(error as Error);
+          break;
+        }
+        if (this.stopping) break;
+        this.options.logger.warn('replication connection failed; reconnecting', { error: (error as Error).message, retry_in_ms: backoff });
+      }
+      if (this.stopping || this.failure) break;
+      if (handshakeDone) backoff = this.timings.reconnectMinMs;
+      this.stats.reconnects++;
+      await this.sleep(backoff);
+      backoff = Math.min(backoff * 2, this.timings.reconnectMaxMs);
+    }
+    for (const w of this.readyWaiters.splice(0)) w.reject(this.failure ?? new ConnectionClosedError('replication session stopped'));
+  }
+
+  /** One connection from connect to close. Returns true when the handshake completed; throws fatal errors. */
+  private async runConnection(): Promise<boolean> {
+    const { host, port, logger } = this.options;
+    const conn = await ReplConnection.open(host, port, this.clock, this.timings.requestTimeoutMs);
+    const generation = ++this.generation;
+    this.stats.connects++;
+    this.conn = conn;
+    this.identity = this.options.identity ?? { ip: conn.localAddress, port: conn.localPort };
+    for (const db of this.dbs.values()) Object.assign(db, { sessionId: undefined, continuity: undefined, unacked: 0 });
+    const closed = new Promise<Error>((resolve) => { conn.onClose = resolve; });
+    conn.onPush = (response) => this.handlePush(conn, generation, response);
+    let ticker: unknown;
+    try {
+      const master = await this.metaSync(conn);
+      for (const name of this.selectDbs(master)) await this.syncDb(conn, name, master);
+      this.streaming = true;
+      this.lastLifeAt = this.clock.now();
+      logger.info('replicating from the Pika master', { host, port, identity: `${this.identity.ip}:${this.identity.port}`, dbs: [...this.dbs.keys()].join(','), generation });
+      for (const w of this.readyWaiters.splice(0)) w.resolve();
+      const tick = (): void => {
+        this.tick(conn);
+        if (!conn.closed) ticker = this.clock.setTimeout(tick, this.tickMs());
+      };
+      ticker = this.clock.setTimeout(tick, this.tickMs());
+      const reason = await closed;
+      if (isFatal(reason)) throw reason;
+      if (!this.stopping) logger.warn('replication connection lost; resuming every DB after its last received item', { reason: reason.message, positions: this.positions() });
+      return true;
+    } catch (error) {
+      const reason = conn.closed ? await closed : undefined;
+      throw reason && isFatal(reason) ? reason : error;
+    } finally {
+      this.clock.clearTimeout(ticker);
+      this.streaming = false;
+      this.paused = false;
+      conn.close();
+      if (this.conn === conn) this.conn = undefined;
+    }
+  }
+
+  private tickMs(): number {
+    return Math.max(1, Math.min(this.timings.pingIntervalMs, this.timings.silenceTimeoutMs) / 4);
+  }
+
+  /** Pings for DBs without a recent request; the silence check. */
+  private tick(conn: ReplConnection): void {
+    if (conn.closed) return;
+    const now = this.clock.now();
+    for (const db of this.dbs.values()) {
+      if (db.sessionId === undefined || now - db.lastSentAt < this.timings.pingIntervalMs) continue;
+      this.ping(conn, db);
+    }
+    const owing = this.queue.length > 0 || [...this.dbs.values()].some((db) => db.unacked > 0);
+    if (owing) this.lastLifeAt = now;
+    const silentFor = now - Math.max(this.lastLifeAt, conn.lastReceivedAt);
+    if (silentFor >= this.timings.silenceTimeoutMs) {
+      conn.close(new ConnectionClosedError(`nothing received from the master for ${Math.round(silentFor)} ms (keepalives included): treating it as dead`));
+    }
+  }
+
+  private ping(conn: ReplConnection, db: DbState): void {
+    conn.send(pingRequest(this.identity!, db.name, db.sessionId!));
+    db.lastSentAt = this.clock.now();
+    this.stats.pingsSent++;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => { this.wakeSleep = undefined; resolve(); }, ms);
+      this.wakeSleep = () => { this.clock.clearTimeout(timer); this.wakeSleep = undefined; resolve(); };
+    });
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.options.logger.error('replication stopped', { error: error.message, code: (error as ConnectError).code });
+    this.wakeTake?.();
+    for (const w of this.readyWaiters.splice(0)) w.reject(error);
+  }
+
+  // ---------- handshake ----------
+
+  private async metaSync(conn: ReplConnection): Promise<MasterInfo> {
+    for (let attempt = 1; ; attempt++) {
+      const reply = await conn.request(metaSyncRequest(this.identity!, this.options.password), InnerType.kMetaSync, this.timings.requestTimeoutMs);
+      if (reply.code === StatusCode.kOk) return this.masterInfo(reply);
+      if (reply.code === StatusCode.kOther) {
+        // The master still maps our identity to an older connection; proceeding would let that connection's close
+        // delete the new session's nodes (§5.4.5). Wait until it notices.
+        this.stats.alreadyExistRetries++;
+        this.options.logger.warn('master answered MetaSync with "Slave AlreadyExist"; retrying', { attempt, reply: reply.reply, identity: `${this.identity!.ip}:${this.identity!.port}`, retry_in_ms: this.timings.alreadyExistRetryMs });
+        await this.sleep(this.timings.alreadyExistRetryMs);
+        if (this.stopping || conn.closed) throw new ConnectionClosedError('stopped while waiting to retry MetaSync');
+        continue;
+      }
+      const text = reply.reply ?? '';
+      throw new ReplicationRefusedError(
+        `the master refused MetaSync: ${JSON.stringify(text)}${/auth/i.test(text) ? ' (check pika.password: it must equal the master\'s requirepass)' : ''}`,
+        /auth/i.test(text) ? 'PIKA_AUTH' : 'PIKA_REPL_REFUSED',
+      );
+    }
+  }
+
+  private masterInfo(reply: InnerResponse): MasterInfo {
+    const meta = reply.meta_sync;
+    if (!meta) throw new PikaProtocolError('MetaSync reply kOk without its meta_sync part');
+    const dbsInfo = meta.dbs_info ?? [];
+    if (dbsInfo.length === 0) throw new PikaProtocolError('MetaSync reply lists no DB');
+    const info: MasterInfo = {
+      replicationId: meta.replication_id ? meta.replication_id : null,
+      runId: meta.run_id ? meta.run_id : null,
+      dbs: dbsInfo.map((d) => d.db_name),
+      profile: dbsInfo[0]!.db_instance_num === undefined ? '3.5' : '4.0',
+    };
+    const previous = this.master;
+    if (previous && previous.replicationId !== info.replicationId) {
+      const db = [...this.dbs.keys()][0] ?? info.dbs[0]!;
+      throw new ReplicationGapError('replication-id-changed', db,
+        `the master's replication id changed from ${previous.replicationId} to ${info.replicationId} (restored or replaced master): binlog positions of the old id mean nothing now`,
+        { requested: this.dbs.get(db)?.resumeFrom });
+    }
+    this.master = info;
+    return info;
+  }
+
+  private selectDbs(master: MasterInfo): string[] {
+    const wanted = this.options.dbs ?? master.dbs;
+    const unknown = wanted.filter((d) => !master.dbs.includes(d));
+    if (unknown.length > 0) {
+      // Never send requests for DBs the master does not have (RemoveSlaveNode/DBSync would crash a 4.0.1 master).
+      throw new ReplicationRefusedError(`pika.dbs names ${unknown.join(', ')}, but the master only has ${master.dbs.join(', ')}`, 'PIKA_UNKNOWN_DB');
+    }
+    for (const name of wanted) {
+      if (!this.dbs.has(name)) {
+        this.dbs.set(name, { name, resumeFrom: undefined, sessionId: undefined, continuity: undefined, lastSentAt: 0, unacked: 0 });
+      }
+    }
+    return wanted;
+  }
+
+  private async trySync(conn: ReplConnection, db: string, at: BinlogPosition): Promise<{ code: number; master: BinlogPosition | undefined; sessionId: number | undefined }> {
+    const reply = await conn.request(trySyncRequest(this.identity!, db, at), InnerType.kTrySync, this.timings.requestTimeoutMs);
+    if (reply.code !== StatusCode.kOk) throw new ReplicationRefusedError(`${db}: the master refused TrySync: ${JSON.stringify(reply.reply ?? '')}`, 'PIKA_TRYSYNC_REFUSED');
+    const ts = reply.try_sync;
+    if (!ts) throw new PikaProtocolError(`${db}: TrySync reply kOk without its try_sync part`);
+    return { code: ts.reply_code, master: ts.binlog_offset ? toBinlogPosition(ts.binlog_offset) : undefined, sessionId: ts.session_id };
+  }
+
+  private async syncDb(conn: ReplConnection, name: string, master: MasterInfo): Promise<void> {
+    const db = this.dbs.get(name)!;
+    let from = db.resumeFrom;
+    if (!from) {
+      const start = this.options.start(name, master);
+      if (start === 'current') {
+        const probe = await this.trySync(conn, name, { filenum: 0, offset: 0 });
+        if (!probe.master) throw new PikaProtocolError(`${name}: the master's TrySync reply carries no binlog position (reply code ${probe.code}); cannot start at its current position`);
+        from = probe.master;
+        this.options.logger.info('no start position: starting at the master\'s current binlog position, like a new replica', { db: name, position: formatPosition(from) });
+      } else {
+        from = start;
+      }
+    }
+    const reply = await this.trySync(conn, name, from);
+    const positions = { requested: from, master: reply.master };
+    switch (reply.code) {
+      case TrySyncReplyCode.kOk:
+        break;
+      case TrySyncReplyCode.kSyncPointBePurged:
+        throw new ReplicationGapError('purged', name, 'the master has purged the binlog file holding this position (TrySync kSyncPointBePurged)', positions);
+      case TrySyncReplyCode.kSyncPointLarger:
+        throw new ReplicationGapError('larger', name, 'the position lies beyond the master\'s binlog (TrySync kSyncPointLarger): the master was replaced or rolled back', positions);
+      case TrySyncReplyCode.kError:
+        throw new ReplicationGapError('not-boundary', name, 'the master answered TrySync kError: the position is not an item boundary in its binlog (or it could not read its binlog)', positions);
+      default:
+        throw new PikaProtocolError(`${name}: unknown TrySync reply code ${reply.code}`);
+    }
+    if (reply.sessionId === undefined) throw new PikaProtocolError(`${name}: TrySync kOk without a session_id`);
+    db.sessionId = reply.sessionId;
+    db.resumeFrom = from;
+    db.continuity = new BinlogContinuity(name, from);
+    db.unacked = 0;
+    conn.send(firstBinlogSyncRequest(this.identity!, name, reply.sessionId, from));
+    db.lastSentAt = this.clock.now();
+    this.options.logger.debug('binlog sync activated', { db: name, session_id: reply.sessionId, from: formatPosition(from) });
+  }
+
+  // ---------- streaming ----------
+
+  private handlePush(conn: ReplConnection, generation: number, response: InnerResponse): void {
+    const entries = response.binlog_sync ?? [];
+    if (entries.length === 0) return;
+    const name = entries[0]!.slot.db_name;
+    const db = this.dbs.get(name);
+    if (!db || db.sessionId === undefined || entries.some((e) => e.session_id !== db.sessionId || e.slot.db_name !== name)) {
+      // Items of a session we no longer have (or not yet): Pika's slave drops such messages too (§5.4.2).
+      this.stats.staleMessagesIgnored++;
+      return;
+    }
+    let items = 0;
+    for (const entry of entries) {
+      const pushed = readPushedBinlog(entry);
+      if (pushed.kind === 'keepalive') {
+        this.stats.keepalivesReceived++;
+        continue;
+      }
+      if (!db.continuity) throw new PikaProtocolError(`${name}: binlog item pushed before the binlog sync was activated`);
+      try {
+        db.continuity.accept(pushed.item.start, pushed.end);
+      } catch (error) {
+        if (!(error instanceof BinlogGapError)) throw error;
+        throw new ReplicationGapError('discontinuity', name, `items were lost between two pushed items: ${error.message}`, { requested: error.expected });
+      }
+      const end: AckPosition = {
+        ...pushed.end,
+        term: entry.binlog_offset.term ?? pushed.item.termId,
+        index: entry.binlog_offset.index === undefined ? pushed.item.logicId : Number(entry.binlog_offset.index),
+      };
+      this.queue.push({ db: name, generation, item: pushed.item, end });
+      db.resumeFrom = pushed.end;
+      db.unacked++;
+      items++;
+    }
+    this.stats.itemsReceived += items;
+    if (items === 0) {
+      this.ping(conn, db); // Pika's slave answers a keepalive-only message with a ping (§5.4.4)
+      return;
+    }
+    if (!this.paused && this.queue.length >= this.maxQueued) {
+      this.paused = true;
+      conn.pause(true);
+    }
+    this.wakeTake?.();
+  }
+}
+
+/** Errors that end the session instead of a reconnect. */
+function isFatal(error: unknown): boolean {
+  return error instanceof ConnectError;
+}

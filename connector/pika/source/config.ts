@@ -1,0 +1,138 @@
+// Configuration of the Pika source connector: every key with its default, meaning and check in one table;
+// `validatePikaSource` lists every problem, `pikaSourceSettings` turns a valid config into typed settings.
+import type { ConfigIssue } from '../../../runtime/api/index.ts';
+
+type Check = (value: string, config: Record<string, string>) => string | undefined;
+
+interface KeyDef {
+  default?: string;
+  required?: boolean;
+  doc: string;
+  check?: Check;
+}
+
+const PORT: Check = (v) => (/^\d{1,5}$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : `must be a TCP port (1..65535), got "${v}"`);
+const oneOf = (...allowed: string[]): Check => (v) => (allowed.includes(v) ? undefined : `must be one of ${allowed.join(', ')}, got "${v}"`);
+const NON_EMPTY: Check = (v) => (v.trim() === '' ? 'must not be empty' : undefined);
+const TOPIC: Check = (v) => (/^[A-Za-z0-9._-]{1,249}$/.test(v) ? undefined : `not a valid Kafka topic name: "${v}"`);
+const intAtLeast = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v) => {
+  const n = Number(v);
+  return /^\d+$/.test(v) && n >= min && n <= max ? undefined : `must be an integer in ${min}..${max}, got "${v}"`;
+};
+const DBS: Check = (v) => {
+  const names = v.split(',').map((s) => s.trim());
+  const bad = names.filter((n) => !/^db[0-7]$/.test(n));
+  if (bad.length > 0) return `must be a comma-separated list of DB names db0..db7 (as Pika's MetaSync names them), got ${bad.map((b) => JSON.stringify(b)).join(', ')}`;
+  if (new Set(names).size !== names.length) return `lists a DB twice: "${v}"`;
+  return undefined;
+};
+const HOST: Check = (v) => (/^[A-Za-z0-9.:_-]+$/.test(v) ? undefined : `not a host name or IP address: "${v}"`);
+
+export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
+  'pika.host': { required: true, doc: 'host of the Pika master', check: HOST },
+  'pika.port': { default: '9221', doc: 'RESP port of the Pika master', check: PORT },
+  'pika.password': { doc: "the master's requirepass; sent as MetaSync auth (empty = none)" },
+  'pika.repl.port': { doc: 'replication (PB) port of the master; default pika.port + 2000 (override for NAT)', check: PORT },
+  'pika.rsync.port': { doc: 'rsync2 port of the master (full sync); default pika.port + 10001 (override for NAT)', check: PORT },
+  'pika.dbs': { doc: 'comma-separated DBs to capture (db0,db1,…); default every DB the master lists in MetaSync', check: DBS },
+  'pika.replica.ip': { doc: 'IP announced to the master as this replica\'s identity; default the local address of the replication socket', check: HOST },
+  'pika.replica.port': { doc: 'port announced with pika.replica.ip; default the local port of the replication socket (unique per connection)', check: PORT },
+  'source.id': { required: true, doc: 'stable id of this Pika source; part of every source partition and event', check: NON_EMPTY },
+  cluster: { required: true, doc: 'logical cluster name; used in the default topic names', check: (v) => (/^[A-Za-z0-9._-]+$/.test(v) ? undefined : `may only contain letters, digits, ".", "_" and "-", got "${v}"`) },
+  'stream.mode': { default: 'dual', doc: 'dual = snapshot and binlog events in separate topics; single = both in topic.single', check: oneOf('dual', 'single') },
+  'topic.snapshot': { doc: 'snapshot topic in dual mode; default pika.<cluster>.snapshot', check: TOPIC },
+  'topic.binlog': { doc: 'binlog topic in dual mode; default pika.<cluster>.binlog', check: TOPIC },
+  'topic.single': { doc: 'the one topic in single mode; default pika.<cluster>.stream', check: TOPIC },
+  'snapshot.mode': {
+    default: 'initial',
+    doc: 'what a DB without committed offset does: initial/when_needed/always = full sync first (not yet available); never = start at the master\'s current binlog position like a new replica (earlier data is not captured)',
+    check: oneOf('initial', 'when_needed', 'always', 'never'),
+  },
+  'snapshot.on.gap': {
+    default: 'resync',
+    doc: 'when the binlog cannot continue (purged, master behind, changed replication id, non-boundary offset, lost items): fail = stop the task; resync = full sync again (not yet available: the task stops with that message)',
+    check: oneOf('fail', 'resync'),
+  },
+  'poll.max.records': { default: '4000', doc: 'binlog items handed to the runtime per poll at most', check: intAtLeast(1, 1_000_000) },
+  'pika.ping.interval.ms': { default: '2000', doc: 'longest time without a request to the master per DB (ping); at most 5000', check: intAtLeast(1, 5000) },
+  'pika.silence.timeout.ms': { default: '20000', doc: 'reconnect when nothing (keepalives included) arrived for this long', check: intAtLeast(100) },
+};
+
+export type StreamMode = 'dual' | 'single';
+export type SnapshotMode = 'initial' | 'when_needed' | 'always' | 'never';
+
+export interface PikaSourceSettings {
+  host: string;
+  port: number;
+  password: string | undefined;
+  replPort: number;
+  rsyncPort: number;
+  dbs: string[] | undefined;
+  replicaIp: string | undefined;
+  replicaPort: number | undefined;
+  sourceId: string;
+  cluster: string;
+  streamMode: StreamMode;
+  topicSnapshot: string;
+  topicBinlog: string;
+  topicSingle: string;
+  snapshotMode: SnapshotMode;
+  snapshotOnGap: 'fail' | 'resync';
+  pollMaxRecords: number;
+  pingIntervalMs: number;
+  silenceTimeoutMs: number;
+}
+
+export function validatePikaSource(config: Record<string, string>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [key, def] of Object.entries(PIKA_SOURCE_KEYS)) {
+    const value = config[key];
+    if (value === undefined) {
+      if (def.required) issues.push({ key, message: `is required: ${def.doc}` });
+      continue;
+    }
+    const problem = def.check?.(value, config);
+    if (problem) issues.push({ key, message: problem });
+  }
+  const port = Number(config['pika.port'] ?? PIKA_SOURCE_KEYS['pika.port']!.default);
+  for (const [key, delta] of [['pika.repl.port', 2000], ['pika.rsync.port', 10001]] as const) {
+    if (config[key] === undefined && Number.isInteger(port) && port + delta > 65535) {
+      issues.push({ key, message: `default pika.port + ${delta} = ${port + delta} is not a valid port; set ${key} explicitly` });
+    }
+  }
+  if ((config['pika.replica.ip'] === undefined) !== (config['pika.replica.port'] === undefined)) {
+    const missing = config['pika.replica.ip'] === undefined ? 'pika.replica.ip' : 'pika.replica.port';
+    issues.push({ key: missing, message: 'pika.replica.ip and pika.replica.port go together: set both or neither' });
+  }
+  return issues;
+}
+
+/** Typed settings of a config that `validatePikaSource` accepted. */
+export function pikaSourceSettings(config: Record<string, string>): PikaSourceSettings {
+  const get = (key: string): string | undefined => config[key] ?? PIKA_SOURCE_KEYS[key]!.default;
+  const port = Number(get('pika.port'));
+  const cluster = config.cluster!;
+  const replicaPort = config['pika.replica.port'];
+  const password = config['pika.password'];
+  return {
+    host: config['pika.host']!,
+    port,
+    password: password === undefined || password === '' ? undefined : password,
+    replPort: config['pika.repl.port'] ? Number(config['pika.repl.port']) : port + 2000,
+    rsyncPort: config['pika.rsync.port'] ? Number(config['pika.rsync.port']) : port + 10001,
+    dbs: config['pika.dbs'] ? config['pika.dbs'].split(',').map((s) => s.trim()) : undefined,
+    replicaIp: config['pika.replica.ip'],
+    replicaPort: replicaPort === undefined ? undefined : Number(replicaPort),
+    sourceId: config['source.id']!,
+    cluster,
+    streamMode: get('stream.mode') as StreamMode,
+    topicSnapshot: config['topic.snapshot'] ?? `pika.${cluster}.snapshot`,
+    topicBinlog: config['topic.binlog'] ?? `pika.${cluster}.binlog`,
+    topicSingle: config['topic.single'] ?? `pika.${cluster}.stream`,
+    snapshotMode: get('snapshot.mode') as SnapshotMode,
+    snapshotOnGap: get('snapshot.on.gap') as 'fail' | 'resync',
+    pollMaxRecords: Number(get('poll.max.records')),
+    pingIntervalMs: Number(get('pika.ping.interval.ms')),
+    silenceTimeoutMs: Number(get('pika.silence.timeout.ms')),
+  };
+}
