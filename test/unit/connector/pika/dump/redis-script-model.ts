@@ -22,6 +22,12 @@ export interface ModelEntry {
 export class RedisModel {
   readonly dbs = new Map<number, Map<string, ModelEntry>>();
   private db = 0;
+  /** Pika 3.0 accepts SELECT but has one keyspace. */
+  private readonly singleKeyspace: boolean;
+
+  constructor(opts: { singleKeyspace?: boolean } = {}) {
+    this.singleKeyspace = opts.singleKeyspace ?? false;
+  }
 
   get current(): Map<string, ModelEntry> {
     let m = this.dbs.get(this.db);
@@ -70,7 +76,7 @@ export class RedisModel {
     const k = a[0]!;
     switch (cmd) {
       case 'SELECT':
-        this.db = Number(k);
+        if (!this.singleKeyspace) this.db = Number(k);
         return;
       case 'SET': {
         let ttl: Ttl = null;

@@ -9,12 +9,13 @@ import { RedisModel, type ModelEntry } from './redis-script-model.ts';
 const shared = new URL('../../../../../../shared/', import.meta.url);
 const v401 = fileURLToPath(new URL('pika-vectors/', shared));
 const v355 = fileURLToPath(new URL('pika-vectors-3.5.5/', shared));
+const v3016 = fileURLToPath(new URL('pika-vectors-3.0.16-legacy/', shared));
 /** Liveness instant: the vectors were made on 2026-11-22; their TTLs are a year or more. */
 const NOW = Date.UTC(2026, 10, 23);
 const DAY_START = Date.UTC(2026, 10, 22);
 
-async function expectedState(dir: string): Promise<Map<number, Map<string, ModelEntry>>> {
-  const model = new RedisModel();
+async function expectedState(dir: string, singleKeyspace = false): Promise<Map<number, Map<string, ModelEntry>>> {
+  const model = new RedisModel({ singleKeyspace });
   model.runScript(await readFile(`${dir}phase1_pre_sync.redis`, 'latin1'));
   return model.dbs;
 }
@@ -114,15 +115,26 @@ describe('Pika 3.5.5 dump (Blackwidow, one RocksDB per type)', async () => {
   for (const db of [0, 1]) {
     it(`db${db} decodes to the script's state without streams (3.5 does not full-sync them)`, async () => {
       const { keys, warnings } = await collectDump(`${v355}master_dump/20261122/db${db}`, `db${db}`, { nowMs: NOW });
-      // Blackwidow keeps int32 seconds: EXPIREAT 4102444800 (year 2100) wraps negative and Pika 3.5.5 drops the
-      // key (it is absent from the master's strings DB although EXPIREAT replied 1).
-      const int32Overflow = (e: ModelEntry) => e.ttl !== null && 'absoluteMs' in e.ttl && e.ttl.absoluteMs / 1000 > 2 ** 31 - 1;
+      // p1:key:expat is absent from the master's strings DB although EXPIREAT replied 1 (int32 overflow).
       const exp = new Map([...expected.get(db)!].filter(([, e]) => e.v.type !== 'stream' && !int32Overflow(e)));
       assertSameState(keys, exp, { floyd: false });
       assert.equal(warnings.length, 1);
       assert.match(warnings[0]!, /streams database is not exported/);
     });
   }
+});
+
+/** Blackwidow keeps int32 seconds: EXPIREAT 4102444800 (year 2100) wraps negative and Pika 3.x drops the key. */
+const int32Overflow = (e: ModelEntry) => e.ttl !== null && 'absoluteMs' in e.ttl && e.ttl.absoluteMs / 1000 > 2 ** 31 - 1;
+
+describe('Pika 3.0.16 dump (Blackwidow, RocksDB 5.9.2, snappy-compressed blocks, one keyspace)', async () => {
+  const expected = await expectedState(`${v3016}`, true);
+  it("decodes to the script's state (SELECT is a no-op in 3.0)", async () => {
+    const { keys, warnings } = await collectDump(`${v3016}fullsync/master_dump/20261122`, 'db0', { nowMs: NOW });
+    const exp = new Map([...expected.get(0)!].filter(([, e]) => !int32Overflow(e)));
+    assertSameState(keys, exp, { floyd: false });
+    assert.deepEqual(warnings, []);
+  });
 });
 
 describe('dump info file', () => {
