@@ -97,20 +97,28 @@ describe('test broker transactions', () => {
     );
   });
 
-  test('the librdkafka auditor reports duplicate event ids', async () => {
-    const topic = uniqueName('audit-dup');
+  test('the librdkafka auditor reports duplicate ids, order breaks per key and invalid JSON', async () => {
+    const topic = uniqueName('audit-problems');
     await createTopic(topic, 1);
     const plain = kafkaClient().producer({ idempotent: true, maxInFlightRequests: 1 });
     await plain.connect();
     try {
-      await plain.send({ topic, messages: [{ value: event('x') }, { value: event('y') }, { value: event('x') }] });
+      await plain.send({
+        topic,
+        messages: [
+          { key: 'a', value: JSON.stringify({ event_id: 'x', pos: { file: 1, offset: 5 } }) },
+          { key: 'b', value: JSON.stringify({ event_id: 'y', pos: { file: 0, offset: 9 } }) },
+          { key: 'a', value: JSON.stringify({ event_id: 'x', pos: { file: 1, offset: 3 } }) },
+          { key: 'c', value: 'not json' },
+        ],
+      });
     } finally {
       await plain.disconnect();
     }
-    const audit = await auditTopic([topic]);
+    const audit = await auditTopic([topic], { order: ['pos.file', 'pos.offset'] });
     assert.deepEqual(
-      { ok: audit.ok, records: audit.records, duplicates: audit.duplicates },
-      { ok: false, records: 3, duplicates: 1 },
+      { ok: audit.ok, records: audit.records, duplicates: audit.duplicates, breaks: audit.order_breaks, invalid: audit.invalid },
+      { ok: false, records: 4, duplicates: 1, breaks: 1, invalid: 1 },
     );
   });
 });
