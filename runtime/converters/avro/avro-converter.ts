@@ -5,7 +5,7 @@ import type { SourceRecord } from '../../api/record.ts';
 import { ConfigError, ConnectError } from '../../api/errors.ts';
 import { parseAvroConverterConfig, type AvroConverterConfig } from './converter-config.ts';
 import { SchemaRegistryClient, type FetchLike } from './registry-client.ts';
-import { decodeFramed, encodeFramed } from './wire-format.ts';
+import { decodeFramed, encodeFramed, HEADER_SIZE } from './wire-format.ts';
 import { fromAvroValue, toAvroValue } from './value-mapping.ts';
 
 /**
@@ -43,6 +43,7 @@ export class AvroConverter implements Converter {
   private readonly byIdCache = new Map<number, Promise<ParsedSchema>>();
   private readonly hintCache = new Map<string, ParsedSchema>();
   private readonly hintObjects = new WeakMap<object, ParsedSchema>();
+  private scratch = Buffer.allocUnsafe(64 * 1024);
 
   /** `fetch` is injectable for tests (e.g. to count registry calls). */
   constructor(private readonly fetchImpl?: FetchLike) {}
@@ -84,16 +85,27 @@ export class AvroConverter implements Converter {
       writer = local!;
       id = await this.schemaId(subject, writer.text, config.autoRegister);
     }
-    let body: Buffer;
     try {
-      body = writer.type.toBuffer(toAvroValue(writer.type, data, { ignoreUnknownFields: config.ignoreUnknownFields }));
+      return this.encode(id, writer.type, toAvroValue(writer.type, data, { ignoreUnknownFields: config.ignoreUnknownFields }));
     } catch (err) {
       if (err instanceof ConnectError) {
         throw new ConnectError(`topic ${topic}, subject "${subject}": ${err.message}`, { code: err.code, stage: 'convert', cause: err });
       }
       throw new ConnectError(`topic ${topic}: Avro encoding with the schema of subject "${subject}" failed: ${(err as Error).message}`, { code: 'AVRO_MAPPING', stage: 'convert', cause: err });
     }
-    return encodeFramed(id, body);
+  }
+
+  /** Writes header and body into a reused scratch buffer (grown on demand), then copies out exactly the bytes used. */
+  private encode(id: number, type: Type, value: unknown): Buffer {
+    for (;;) {
+      const end = type.encode(value, this.scratch, HEADER_SIZE);
+      if (end >= 0) {
+        const framed = encodeFramed(id, this.scratch.subarray(HEADER_SIZE, end));
+        return framed;
+      }
+      // avsc returns -(missing bytes) when the buffer is too small.
+      this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, HEADER_SIZE - end));
+    }
   }
 
   async toConnectData(topic: string, bytes: Buffer | null): Promise<unknown> {

@@ -251,10 +251,19 @@ function compileUnion(type: Type, options: MappingOptions, seen: Map<Type, Mappe
   }));
   const nullBranch = branches.find((b) => b.kind === 'null');
   const expected = branches.map((b) => b.name).join(' | ');
+  // Per JS kind, the branches to try: those of the same kind first, then the other non-null ones.
+  const orderFor = new Map<Kind, typeof branches>();
+  for (const kind of ['boolean', 'number', 'string', 'bytes', 'array', 'object'] as const) {
+    orderFor.set(kind, [...branches.filter((b) => b.kind === kind), ...branches.filter((b) => b.kind !== kind && b.kind !== 'null')]);
+  }
   return (v) => {
     const kind = kindOfValue(v);
     if (kind === 'null') return nullBranch ? null : fail(`one of [${expected}]`, v);
-    const ordered = [...branches.filter((b) => b.kind === kind), ...branches.filter((b) => b.kind !== kind && b.kind !== 'null')];
+    const ordered = orderFor.get(kind)!;
+    if (ordered.length === 1) {
+      const mapped = ordered[0]!.map(v);
+      return wrapped ? { [ordered[0]!.name]: mapped } : mapped;
+    }
     const problems: string[] = [];
     for (const branch of ordered) {
       try {
@@ -293,7 +302,8 @@ export function fromAvroValue(type: Type, value: unknown): unknown {
       return fromAvroValue(branch, inner);
     }
     case 'union:unwrapped': {
-      const branch = (t.types as Type[]).find((b) => b.typeName !== 'null' && b.isValid(value));
+      const nonNull = (t.types as Type[]).filter((b) => b.typeName !== 'null');
+      const branch = nonNull.length === 1 ? nonNull[0] : nonNull.find((b) => b.isValid(value));
       return branch ? fromAvroValue(branch, value) : value;
     }
     default:
