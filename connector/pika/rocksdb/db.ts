@@ -4,9 +4,10 @@ import { comparatorByName, type UserComparator } from './comparators.ts';
 import { RocksDbFormatError } from './errors.ts';
 import { describeValueType, parseInternalKey, userKeyOf, ValueType } from './internal-key.ts';
 import { MemIterator, MergingIterator, seekKeyFor, TableIterator, type InternalIterator } from './iterators.ts';
+import { LevelIterator, openTable } from './level-iterator.ts';
 import { readLogRecords } from './log-reader.ts';
-import { readDbState, type ColumnFamilyState, type DbState } from './manifest.ts';
-import { Table } from './table.ts';
+import { readDbState, type ColumnFamilyState, type DbState, type SstFileMeta } from './manifest.ts';
+import type { Table } from './table.ts';
 import { decodeWriteBatch } from './write-batch.ts';
 
 export interface OpenDbOptions {
@@ -17,18 +18,23 @@ export interface OpenDbOptions {
 interface CfData {
   state: ColumnFamilyState;
   comparator: UserComparator;
-  tables: Table[]; // newest first
+  /** Level-0 files (overlapping), newest first; open for the life of the ReadOnlyDb. */
+  level0: Table[];
+  /** Files of each level >= 1, opened one at a time by each cursor's LevelIterator. */
+  levels: SstFileMeta[][];
   memtable: { key: Uint8Array; value: Uint8Array }[];
 }
 
 /**
  * A read-only view of one RocksDB directory (e.g. a checkpoint): live SSTs per column family from the MANIFEST
- * plus the WAL files not yet flushed, replayed into an in-memory table per column family.
+ * plus the WAL files not yet flushed, replayed into an in-memory table per column family. Open files: the level-0
+ * SSTs, plus one file per deeper level per open cursor.
  */
 export class ReadOnlyDb {
   readonly dir: string;
   readonly state: DbState;
   private readonly cfs: Map<string, CfData>;
+  private readonly cursors = new Set<CfCursor>();
 
   private constructor(dir: string, state: DbState, cfs: Map<string, CfData>) {
     this.dir = dir;
@@ -48,24 +54,21 @@ export class ReadOnlyDb {
         } catch (err) {
           throw new RocksDbFormatError(state.manifest, `column family "${cf.name}": ${(err as Error).message}`);
         }
-        const data: CfData = { state: cf, comparator, tables: [], memtable: [] };
+        const data: CfData = { state: cf, comparator, level0: [], levels: [], memtable: [] };
         cfs.set(cf.name, data);
         byId.set(cf.id, data);
-        const files = [...cf.files.values()].sort((a, b) =>
-          a.level !== b.level ? a.level - b.level : a.level === 0 ? b.largestSeq - a.largestSeq || b.number - a.number : a.number - b.number,
-        );
-        for (const f of files) {
-          const table = await Table.open(join(dir, `${String(f.number).padStart(6, '0')}.sst`));
-          data.tables.push(table);
-          const props = table.properties;
-          if (props.comparator !== undefined && props.comparator !== cf.comparator) {
-            throw new RocksDbFormatError(table.path, `comparator "${props.comparator}" differs from the MANIFEST's "${cf.comparator}" for column family "${cf.name}"`);
-          }
+        const files = [...cf.files.values()];
+        const l0 = files.filter((f) => f.level === 0).sort((a, b) => b.largestSeq - a.largestSeq || b.number - a.number);
+        for (const f of l0) data.level0.push(await openTable(dir, f, cf));
+        const maxLevel = Math.max(0, ...files.map((f) => f.level));
+        for (let level = 1; level <= maxLevel; level++) {
+          const inLevel = files.filter((f) => f.level === level);
+          if (inLevel.length) data.levels.push(inLevel);
         }
       }
       await replayWals(dir, state, byId, opts);
     } catch (err) {
-      for (const cf of cfs.values()) for (const t of cf.tables) await t.close().catch(() => undefined);
+      for (const cf of cfs.values()) for (const t of cf.level0) await t.close().catch(() => undefined);
       throw err;
     }
     return new ReadOnlyDb(dir, state, cfs);
@@ -83,17 +86,33 @@ export class ReadOnlyDb {
     return this.cf(cf).comparator;
   }
 
-  /** A cursor over the live (newest, not deleted) user keys of a column family. */
+  /**
+   * A cursor over the live (newest, not deleted) user keys of a column family. Children are ordered newest first:
+   * WAL, level-0 files by sequence, then levels 1, 2, …
+   */
   cursor(cf: string): CfCursor {
     const data = this.cf(cf);
     const children: InternalIterator[] = [];
+    const levels: LevelIterator[] = [];
     if (data.memtable.length) children.push(new MemIterator(join(this.dir, '(WAL)'), data.memtable, data.comparator));
-    for (const t of data.tables) children.push(new TableIterator(t, data.comparator));
-    return new CfCursor(new MergingIterator(children, data.comparator), data.comparator);
+    for (const t of data.level0) children.push(new TableIterator(t, data.comparator));
+    for (const files of data.levels) {
+      const it = new LevelIterator(this.dir, files, data.state, data.comparator);
+      levels.push(it);
+      children.push(it);
+    }
+    const cursor = new CfCursor(new MergingIterator(children, data.comparator), data.comparator, async () => {
+      this.cursors.delete(cursor);
+      for (const l of levels) await l.close();
+    });
+    this.cursors.add(cursor);
+    return cursor;
   }
 
+  /** Closes every file, including those held by cursors that were not closed. */
   async close(): Promise<void> {
-    for (const cf of this.cfs.values()) for (const t of cf.tables) await t.close();
+    for (const c of [...this.cursors]) await c.close();
+    for (const cf of this.cfs.values()) for (const t of cf.level0) await t.close();
   }
 
   private cf(name: string): CfData {
@@ -148,9 +167,18 @@ export class CfCursor {
   value: Uint8Array = new Uint8Array(0);
   valid = false;
 
-  constructor(it: MergingIterator, cmp: UserComparator) {
+  private readonly onClose: () => Promise<void>;
+
+  constructor(it: MergingIterator, cmp: UserComparator, onClose: () => Promise<void>) {
     this.it = it;
     this.cmp = cmp;
+    this.onClose = onClose;
+  }
+
+  /** Releases the files this cursor opened (level >= 1); the cursor is unusable afterwards. */
+  async close(): Promise<void> {
+    this.valid = false;
+    await this.onClose();
   }
 
   async seekToFirst(): Promise<void> {

@@ -12,6 +12,9 @@ export interface SstFileMeta {
   number: number;
   level: number;
   size: number;
+  /** Smallest and largest internal keys in the file. */
+  smallest: Uint8Array;
+  largest: Uint8Array;
   smallestSeq: number;
   largestSeq: number;
 }
@@ -184,8 +187,8 @@ function decodeNewFile(tag: number, r: ByteReader): SstFileMeta {
   const number = r.varint64();
   if (tag === Tag.newFile3) r.varint32(); // path id
   const size = r.varint64();
-  r.lengthPrefixed(); // smallest internal key
-  r.lengthPrefixed(); // largest internal key
+  const smallest = Uint8Array.from(r.lengthPrefixed());
+  const largest = Uint8Array.from(r.lengthPrefixed());
   let smallestSeq = 0;
   let largestSeq = 0;
   if (tag !== Tag.newFile) {
@@ -204,5 +207,5 @@ function decodeNewFile(tag: number, r: ByteReader): SstFileMeta {
       }
     }
   }
-  return { number, level, size, smallestSeq, largestSeq };
+  return { number, level, size, smallest, largest, smallestSeq, largestSeq };
 }

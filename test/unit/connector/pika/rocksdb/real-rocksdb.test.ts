@@ -51,7 +51,9 @@ describe('reader vs real RocksDB (librocksdb-dev)', { skip: haveRocksDb ? false 
         assert.deepEqual(db.columnFamilyNames.sort(), ['data_cf', 'default', 'list_data_cf']);
         // The files really use the variant's options, several levels, and a WAL with unflushed data.
         const levels = new Set<number>();
+        let maxFilesInLevel2 = 0;
         for (const cf of db.state.columnFamilies.values()) {
+          maxFilesInLevel2 = Math.max(maxFilesInLevel2, [...cf.files.values()].filter((f) => f.level === 2).length);
           for (const f of cf.files.values()) {
             levels.add(f.level);
             const t = await Table.open(join(dir, `${String(f.number).padStart(6, '0')}.sst`));
@@ -63,6 +65,7 @@ describe('reader vs real RocksDB (librocksdb-dev)', { skip: haveRocksDb ? false 
           }
         }
         assert.deepEqual([...levels].sort(), [0, 2]);
+        assert.ok(maxFilesInLevel2 >= 2, 'a level with several files (read through the level iterator)');
         for (const [cf, rows] of expected) {
           const got: string[] = [];
           const c = db.cursor(cf);
