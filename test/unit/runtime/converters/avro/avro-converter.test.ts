@@ -168,3 +168,13 @@ test('the plugin answers to the Kafka Connect class name and the alias', () => {
   assert.deepEqual(avroConverterPlugin.names, ['io.confluent.connect.avro.AvroConverter', 'avro']);
   assert.ok(avroConverterPlugin.create() instanceof AvroConverter);
 });
+
+test('values larger than the scratch buffer encode and decode intact', async () => {
+  const registry = new FakeRegistry();
+  const c = converter(registry);
+  const big = Buffer.alloc(300_000, 7);
+  const bytes = await c.fromConnectData('t', { id: 1, payload: big }, record());
+  const small = await c.fromConnectData('t', { id: 2 }, record());
+  assert.deepEqual(await c.toConnectData('t', bytes), { id: 1, payload: big });
+  assert.deepEqual(await c.toConnectData('t', small), { id: 2, payload: null });
+});
