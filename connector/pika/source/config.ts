@@ -96,7 +96,7 @@ export function validatePikaSource(config: Record<string, string>): ConfigIssue[
   }
   const port = Number(config['pika.port'] ?? PIKA_SOURCE_KEYS['pika.port']!.default);
   for (const [key, delta] of [['pika.repl.port', 2000], ['pika.rsync.port', 10001]] as const) {
-    if (config[key] === undefined && Number.isInteger(port) && port + delta > 65535) {
+    if (config[key] === undefined && Number.isInteger(port) && port <= 65535 && port + delta > 65535) {
       issues.push({ key, message: `default pika.port + ${delta} = ${port + delta} is not a valid port; set ${key} explicitly` });
     }
   }
