@@ -62,6 +62,18 @@ _registry_jar() {
   return 1
 }
 
+# The Java release the unpacked app's own classes were compiled for (class file major version - 44), e.g. 21 for 3.3.x.
+_registry_required_java() {
+  local dir="$1" jar class major
+  jar="$(ls "$dir"/app/apicurio-registry-app-*.jar "$dir"/quarkus-app/app/apicurio-registry-app-*.jar \
+            "$dir"/apicurio-registry-app-*-runner.jar 2>/dev/null | head -n 1)"
+  [[ -n "$jar" ]] || return 1
+  class="$(unzip -Z1 "$jar" 'io/apicurio/registry/*.class' 2>/dev/null | head -n 1)"
+  [[ -n "$class" ]] || return 1
+  major="$(unzip -p "$jar" "$class" | head -c 8 | od -An -tu1 | awk '{print $7 * 256 + $8}')"
+  echo $((major - 44))
+}
+
 # Sets APICURIO_HOME and APICURIO_JAR.
 registry_fetch() {
   local version="${APICURIO_VERSION:-$(_registry_default_version)}" dir tmp logfile archive
@@ -127,6 +139,12 @@ registry_start() {
   fi
   command -v curl >/dev/null || { _registry_log "curl is needed"; return 1; }
   registry_fetch || return 1
+  local needed have
+  needed="$(_registry_required_java "$APICURIO_HOME")" && have="$(_registry_java_major)"
+  if [[ -n "${needed:-}" && -n "${have:-}" && "$have" -lt "$needed" ]]; then
+    _registry_log "Apicurio $(cat "$APICURIO_HOME/.complete") needs Java $needed+, but java is $have (use APICURIO_VERSION=3.0.9 or a newer JDK)"
+    return 1
+  fi
   local port mgmt storage="${REGISTRY_STORAGE:-mem}"
   port="$(_registry_port)"; mgmt="${REGISTRY_MGMT_PORT:-$((port + 1))}"
   for p in "$port" "$mgmt"; do
