@@ -1,6 +1,6 @@
 // The Pika source connector (connector.class=io.pika.connect.PikaSourceConnector, alias `pika`): streams a Pika
 // master's binlog into Kafka, posing as a replica. One task: a master is read over one replication connection.
-import { ConfigError, type ConfigIssue, type ConnectorPlugin, type SourceConnector, type TaskConfig } from '../../../runtime/api/index.ts';
+import { ConfigError, type ConfigIssue, type ConnectorContext, type ConnectorPlugin, type SourceConnector, type TaskConfig } from '../../../runtime/api/index.ts';
 import { PIKA_SOURCE_KEYS, validatePikaSource } from './config.ts';
 import { PikaSourceTask } from './pika-source-task.ts';
 
@@ -11,7 +11,7 @@ export class PikaSourceConnector implements SourceConnector {
     return validatePikaSource(config);
   }
 
-  async start(config: Record<string, string>): Promise<void> {
+  async start(config: Record<string, string>, _context?: ConnectorContext): Promise<void> {
     const issues = validatePikaSource(config);
     if (issues.length > 0) throw new ConfigError(issues.map((i) => `${i.key}: ${i.message}`), 'Invalid Pika source configuration');
     this.config = { ...config };
