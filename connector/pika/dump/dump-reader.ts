@@ -29,6 +29,23 @@ export async function detectLayout(dbDir: string): Promise<DumpLayout> {
   throw new DumpFormatError(dbDir, `neither a Floyd (0/ 1/ …) nor a Blackwidow (strings/ hashes/ …) dump; found directories: ${dirs.join(', ') || 'none'}`);
 }
 
+/**
+ * The DB directories of a downloaded dump (`<dump>/db0`, `db1`, … for 3.1+), or the dump directory itself when it
+ * is a single keyspace (3.0: `strings/ hashes/ …` directly under the dated directory).
+ */
+export async function listDumpDbs(dumpDir: string): Promise<{ db: string; dir: string }[]> {
+  const entries = await readdir(dumpDir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new DumpFormatError(dumpDir, `cannot be listed (${err.code ?? err.message})`, undefined, err);
+  });
+  const dbs = entries
+    .filter((e) => e.isDirectory() && /^db\d+$/.test(e.name))
+    .map((e) => e.name)
+    .sort((a, b) => Number(a.slice(2)) - Number(b.slice(2)));
+  if (dbs.length) return dbs.map((db) => ({ db, dir: join(dumpDir, db) }));
+  await detectLayout(dumpDir); // throws a clear error when this is not a dump at all
+  return [{ db: 'db0', dir: dumpDir }];
+}
+
 export async function* readDbDump(dbDir: string, db: string, options: DumpReaderOptions = {}): AsyncGenerator<DumpRecord> {
   const opts = { ...options, nowMs: options.nowMs ?? Date.now() };
   const layout = await detectLayout(dbDir);

@@ -73,3 +73,14 @@ describe('parseDumpInfo', () => {
     assert.throws(() => parseDumpInfo(Buffer.from('0s\nhost\n70000\n2\n3\n')), /port 70000 out of range/);
   });
 });
+
+describe('listDumpDbs', () => {
+  it('lists db0, db1 of a 4.x/3.5 dump and treats a 3.0 dump as one keyspace', async () => {
+    const { listDumpDbs } = await import('../../../../../connector/pika/dump/index.ts');
+    const d401 = fileURLToPath(new URL('pika-vectors/master_dump/20261122', shared));
+    assert.deepEqual((await listDumpDbs(d401)).map((d: { db: string }) => d.db), ['db0', 'db1']);
+    const d30 = fileURLToPath(new URL('pika-vectors-3.0.16-legacy/fullsync/master_dump/20261122', shared));
+    assert.deepEqual(await listDumpDbs(d30), [{ db: 'db0', dir: d30 }]);
+    await assert.rejects(listDumpDbs(fileURLToPath(new URL('pika-vectors/info', shared))), /neither a Floyd .* nor a Blackwidow/);
+  });
+});
