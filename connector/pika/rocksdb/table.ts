@@ -87,6 +87,9 @@ export class Table {
       if (metaindex.has('rocksdb.compression_dict')) {
         throw new RocksDbFormatError(path, 'uses a compression dictionary, which this reader does not support');
       }
+      if (props.raw.has('rocksdb.external_sst_file.version')) {
+        throw new RocksDbFormatError(path, 'is an ingested external SST (global sequence numbers are not supported); Pika never ingests files');
+      }
       if (props.numRangeDeletions > 0) {
         throw new RocksDbFormatError(path, `holds ${props.numRangeDeletions} range deletions (DeleteRange), which Pika never writes`);
       }
