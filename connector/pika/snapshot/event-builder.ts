@@ -1,0 +1,147 @@
+// Snapshot and control events (the shared PikaEvent model, connector/pika/events/event.ts).
+//
+// Ops of snapshot events (event_type "snapshot"); `[op, ...args_b64]` replays the part, then, when
+// `expire_at_ms` is not null, `PEXPIREAT key expire_at_ms`:
+//   string → set   [key, value]                 (a Pika HyperLogLog carries warning "pika-hyperloglog": the value is
+//                                                Pika's own register array, not a Redis HLL)
+//   hash   → hset  [key, f1, v1, f2, v2, …]
+//   set    → sadd  [key, m1, m2, …]
+//   zset   → zadd  [key, score1, m1, …]         (score = shortest text that round-trips the double; inf/-inf)
+//   list   → rpush [key, e1, e2, …]             (parts in order; elements head to tail)
+//   stream → xadd  [key, "<ms>-<seq>", f1, v1, …] (one entry per event, in id order)
+// Control events (event_type "control", data_type "generic", key null): op "snapshot-start" / "snapshot-end",
+// args_b64 = [one JSON object] (see controlEvent). Every event's `binlog` is the dump's position from `info`
+// (filenum/offset, start = end): binlog events after it are exactly the changes after the snapshot.
+import type { DumpInfo } from '../dump/info-file.ts';
+import type { HashField, StreamEntry, ZSetMember } from '../dump/types.ts';
+import { keyText } from '../events/binlog-events.ts';
+import type { PikaBinlogInfo, PikaDataType, PikaEvent } from '../events/event.ts';
+import type { ResolvedSnapshotOptions } from './options.ts';
+
+export const WARNING_PIKA_HYPERLOGLOG = 'pika-hyperloglog';
+/** Pika 3.x full syncs never carry streams (pika-protocol.md §7.2): the snapshot of a Blackwidow dump lacks them. */
+export const WARNING_STREAMS_NOT_IN_DUMP = 'pika-3.x-streams-not-in-full-sync';
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
+/** Shortest decimal text that parses back to the same double (JS number→string), Redis spellings for ±inf. */
+export function formatScore(score: number): string {
+  if (Number.isNaN(score)) throw new RangeError('a zset score cannot be NaN');
+  if (score === Infinity) return 'inf';
+  if (score === -Infinity) return '-inf';
+  if (Object.is(score, -0)) return '-0';
+  return String(score);
+}
+
+export const formatStreamId = (e: StreamEntry): string => `${e.id.ms}-${e.id.seq}`;
+
+/** Raw byte size an element adds to an event's arguments (what maxBytesPerEvent bounds). */
+export function elementBytes(type: PikaDataType, item: unknown): number {
+  switch (type) {
+    case 'hash': {
+      const h = item as HashField;
+      return h.field.length + h.value.length;
+    }
+    case 'zset': {
+      const z = item as ZSetMember;
+      return z.member.length + formatScore(z.score).length;
+    }
+    case 'stream': {
+      const e = item as StreamEntry;
+      return formatStreamId(e).length + e.fieldsAndValues.reduce((n, b) => n + b.length, 0);
+    }
+    default:
+      return (item as Uint8Array).length;
+  }
+}
+
+function elementArgs(type: PikaDataType, items: unknown[]): Uint8Array[] {
+  switch (type) {
+    case 'hash':
+      return (items as HashField[]).flatMap((h) => [h.field, h.value]);
+    case 'zset':
+      return (items as ZSetMember[]).flatMap((z) => [Buffer.from(formatScore(z.score)), z.member]);
+    case 'stream':
+      return (items as StreamEntry[]).flatMap((e) => [Buffer.from(formatStreamId(e)), ...e.fieldsAndValues]);
+    default:
+      return items as Uint8Array[];
+  }
+}
+
+const OP: Record<PikaDataType, string> = { string: 'set', hash: 'hset', set: 'sadd', zset: 'zadd', list: 'rpush', stream: 'xadd', generic: '' };
+
+export function dumpBinlogInfo(info: DumpInfo): PikaBinlogInfo {
+  return {
+    filenum: info.filenum,
+    offset: info.offset,
+    end_filenum: info.filenum,
+    end_offset: info.offset,
+    logic_id: 0,
+    server_id: null,
+    term_id: info.term ?? 0,
+  };
+}
+
+export interface EventContext {
+  opts: ResolvedSnapshotOptions;
+  info: DumpInfo;
+  tsMs: number;
+}
+
+/** A key event: a whole string, or one part of a collection (`items` already within the limits). */
+export function keyEvent(
+  ctx: EventContext,
+  seq: number,
+  type: PikaDataType,
+  key: Uint8Array,
+  payload: { value: Uint8Array } | { items: unknown[] },
+  expireAtMs: number | null,
+  warnings: string[] = [],
+): PikaEvent {
+  const args = 'value' in payload ? [key, payload.value] : [key, ...elementArgs(type, payload.items)];
+  return {
+    event_type: 'snapshot',
+    op: OP[type],
+    data_type: type,
+    db: ctx.opts.dbIndex,
+    slot: null,
+    key: keyText(key),
+    key_b64: b64(key),
+    args_b64: args.map(b64),
+    raw_resp_b64: null,
+    ts_ms: ctx.tsMs,
+    event_id: `snapshot:${ctx.info.snapshotUuid}:${seq}`,
+    source_id: ctx.opts.sourceId,
+    binlog: dumpBinlogInfo(ctx.info),
+    source: ctx.opts.source,
+    expire_at_ms: expireAtMs,
+    warnings,
+  };
+}
+
+/**
+ * snapshot-start: `{db, dump_uuid, binlog_filenum, binlog_offset, now_ms, layout, restarted_from?}`.
+ * snapshot-end:   `{db, dump_uuid, binlog_filenum, binlog_offset, keys, events, elements, skipped}` (events = key
+ * events, control events excluded; skipped = strings/elements left out by snapshot.oversize.policy=skip/dlq).
+ */
+export function controlEvent(ctx: EventContext, seq: number, op: 'snapshot-start' | 'snapshot-end', body: Record<string, unknown>, warnings: string[] = []): PikaEvent {
+  const json = { db: ctx.opts.db, dump_uuid: ctx.info.snapshotUuid, binlog_filenum: ctx.info.filenum, binlog_offset: ctx.info.offset, ...body };
+  return {
+    event_type: 'control',
+    op,
+    data_type: 'generic',
+    db: ctx.opts.dbIndex,
+    slot: null,
+    key: null,
+    key_b64: null,
+    args_b64: [Buffer.from(JSON.stringify(json)).toString('base64')],
+    raw_resp_b64: null,
+    ts_ms: ctx.tsMs,
+    event_id: `snapshot:${ctx.info.snapshotUuid}:${seq}`,
+    source_id: ctx.opts.sourceId,
+    binlog: dumpBinlogInfo(ctx.info),
+    source: ctx.opts.source,
+    expire_at_ms: null,
+    warnings,
+  };
+}
