@@ -1,8 +1,8 @@
-import { parseConnectorProps, parseWorkerProps } from '../config/index.ts';
-import { bundledPlugins } from '../bundled-plugins.ts';
-import { createRootLogger } from '../util/logger.ts';
-import { Worker } from '../worker/worker.ts';
-import { sleep } from '../util/backoff.ts';
+import { parseConnectorProps, parseWorkerProps } from '../runtime/config/index.ts';
+import { bundledPlugins } from '../runtime/bundled-plugins.ts';
+import { createRootLogger } from '../runtime/util/logger.ts';
+import { Worker } from '../runtime/worker/worker.ts';
+import { sleep } from '../runtime/util/backoff.ts';
 
 const DEMO_TOPIC = 'pika-connect.demo.synthetic';
 
@@ -11,7 +11,7 @@ const DEMO_TOPIC = 'pika-connect.demo.synthetic';
  * prints what was committed, then reads the topic back (read_committed) and checks every sequence is complete.
  * Runs resume from the committed offsets of the previous run.
  */
-export async function runDemo(options: { seconds: number }): Promise<number> {
+export async function runSyntheticDemo(options: { seconds: number }): Promise<number> {
   const bootstrap = process.env.KAFKA_BOOTSTRAP;
   if (!bootstrap) {
     process.stderr.write('The demo needs a Kafka broker: run it through `bash scripts/run.sh`, which starts one, or set KAFKA_BOOTSTRAP.\n');

@@ -75,7 +75,8 @@ export function binlogItemToEvents(item: BinlogItem, ctx: BinlogEventContext): P
   }
   const expiry = spec.expiry ? computeExpiry(spec.expiry, item.argv, item.execTime, ctx.profile) : undefined;
   const parts = splitByKey(item, spec, op);
-  const baseId = `${item.termId}:${item.start.filenum}:${item.start.offset}:${item.logicId}`;
+  // Each DB has its own binlog, so positions repeat across DBs: the DB makes the id unique within a source.
+  const baseId = `${ctx.db}:${item.termId}:${item.start.filenum}:${item.start.offset}:${item.logicId}`;
   const raw = ctx.includeRawResp === false ? null : b64(item.content);
   return parts.map(({ key, args }, index) => ({
     event_type: 'binlog',

@@ -17,8 +17,9 @@
 //                 when one item is split into several events (multi-key del/mset), only that key's arguments,
 //   "raw_resp_b64": the binlog item's whole RESP content (the same for every event split from one item), or null,
 //   "ts_ms":      when the master wrote the item (binlog exec_time, second resolution, in ms),
-//   "event_id":   "<term_id>:<filenum>:<offset>:<logic_id>" of the item's start position, plus ":<index>"
-//                 when one item yields several events,
+//   "event_id":   "<db>:<term_id>:<filenum>:<offset>:<logic_id>" of the item's start position, plus ":<index>"
+//                 when one item yields several events; unique per source (each DB has its own binlog, so the
+//                 position alone repeats across DBs),
 //   "source_id":  connector-level id of the Pika source (config),
 //   "binlog":     item position (see PikaBinlogInfo) or null for snapshot events,
 //   "source":     { host, port, replication_id } of the master,

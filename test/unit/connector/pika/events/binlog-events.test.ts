@@ -113,7 +113,7 @@ test('event fields of one item: ids, positions, source, args and raw RESP', () =
     args_b64: ['h', 'f', 'v'].map((s) => Buffer.from(s).toString('base64')),
     raw_resp_b64: content.toString('base64'),
     ts_ms: 1700000000000,
-    event_id: '0:3:99:42',
+    event_id: '2:0:3:99:42',
     source_id: 'pika-test',
     binlog: { filenum: 3, offset: 99, end_filenum: 3, end_offset: 150, logic_id: 42, server_id: null, term_id: 0 },
     source: { host: '192.0.2.2', port: 9221, replication_id: 'rid' },
@@ -134,8 +134,8 @@ test('raw_resp_b64 can be left out', () => {
 test('multi-key commands become one event per key with indexed ids; keyless commands have no key', () => {
   const dels = binlogItemToEvents(itemOf('DEL', 'a', 'b'), ctx(0, '4.0'));
   assert.deepEqual(dels.map((e) => [e.event_id, e.key, e.op, e.data_type]), [
-    ['0:0:10:7:0', 'a', 'del', 'generic'],
-    ['0:0:10:7:1', 'b', 'del', 'generic'],
+    ['0:0:0:10:7:0', 'a', 'del', 'generic'],
+    ['0:0:0:10:7:1', 'b', 'del', 'generic'],
   ]);
   const mset = binlogItemToEvents(itemOf('mset', 'k1', 'v1', 'k2', 'v2'), ctx(0, '4.0'));
   assert.deepEqual(mset.map((e) => e.args_b64.map((a) => Buffer.from(a, 'base64').toString())), [['k1', 'v1'], ['k2', 'v2']]);
