@@ -1,6 +1,7 @@
 /**
  * Dump decoding throughput: reads the Pika 4.0.1 and 3.5.5 vector dumps (`../shared/…`) repeatedly through
- * `readDbDump` and prints keys/s, elements/s, MB/s of decoded payload and peak RSS.
+ * `readDbDump` and prints keys/s, elements/s, MB/s of decoded payload, CPU time (the machine may be shared, so
+ * elements per CPU-second is the steadier figure) and peak RSS.
  *
  *   npx tsx bench/dump-decode.ts [rounds=5]
  */
@@ -26,6 +27,7 @@ for (const d of dumps) {
   let elements = 0;
   let bytes = 0;
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   for (let r = 0; r < rounds; r++) {
     for (const db of ['db0', 'db1']) {
       for await (const rec of readDbDump(d.dir + db, db, { nowMs, onWarning: () => undefined })) {
@@ -45,9 +47,12 @@ for (const d of dumps) {
     sampleRss();
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSecs = (cpu.user + cpu.system) / 1e6;
   console.log(
-    `${d.name.padEnd(18)} ${rounds} rounds: ${keys} keys, ${elements} elements in ${secs.toFixed(2)} s → ` +
-      `${Math.round(keys / secs)} keys/s, ${Math.round(elements / secs)} elements/s, ${(bytes / secs / 1e6).toFixed(1)} MB/s values`,
+    `${d.name.padEnd(18)} ${rounds} rounds: ${keys} keys, ${elements} elements in ${secs.toFixed(2)} s wall, ` +
+      `${cpuSecs.toFixed(2)} s CPU → ${Math.round(keys / secs)} keys/s, ${Math.round(elements / secs)} elements/s, ` +
+      `${(bytes / secs / 1e6).toFixed(1)} MB/s values (${Math.round(elements / cpuSecs)} elements per CPU-second)`,
   );
 }
 clearInterval(timer);

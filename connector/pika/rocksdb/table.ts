@@ -58,6 +58,12 @@ export class Table {
   private readonly fh: FileHandle;
   /** A few recently decoded data blocks: seeks for consecutive keys mostly land in the same block. */
   private readonly recent = new Map<number, Block>();
+  private readonly readahead: { buf: Uint8Array | undefined; start: number; size: number; nextOffset: number } = {
+    buf: undefined,
+    start: 0,
+    size: 0,
+    nextOffset: -1,
+  };
   private static readonly RECENT_BLOCKS = 4;
 
   private constructor(path: string, fh: FileHandle, size: number, footer: Footer, props: TableProperties) {
@@ -134,9 +140,7 @@ export class Table {
     if (handle.offset + total > this.fileSize) {
       throw new RocksDbFormatError(this.path, `${what} block [${handle.offset}+${handle.size}] lies beyond the end of the file (${this.fileSize} bytes; truncated?)`, handle.offset);
     }
-    const buf = new Uint8Array(total);
-    const { bytesRead } = await this.fh.read(buf, 0, total, handle.offset);
-    if (bytesRead !== total) throw new RocksDbFormatError(this.path, `short read of ${what} block`, handle.offset);
+    const buf = await this.readRange(handle.offset, total, what);
     const data = buf.subarray(0, handle.size);
     const type = buf[handle.size]!;
     const stored = readU32(buf, handle.size + 1);
@@ -152,6 +156,29 @@ export class Table {
     } catch (err) {
       throw new RocksDbFormatError(this.path, `${what} block (${compressionName(type)}) cannot be decompressed: ${(err as Error).message}`, handle.offset, err);
     }
+  }
+
+  /**
+   * Reads bytes, with readahead for sequential scans (as RocksDB's auto-readahead): while consecutive reads are
+   * contiguous the read size doubles up to 256 KiB, so a scan costs few system calls; a seek elsewhere resets it.
+   */
+  private async readRange(offset: number, length: number, what: string): Promise<Uint8Array> {
+    const ra = this.readahead;
+    if (ra.buf && offset >= ra.start && offset + length <= ra.start + ra.buf.length) {
+      return ra.buf.subarray(offset - ra.start, offset - ra.start + length);
+    }
+    const sequential = offset === ra.nextOffset;
+    ra.size = sequential ? Math.min(Math.max(ra.size * 2, 16 * 1024), 256 * 1024) : 0;
+    const want = Math.min(Math.max(length, ra.size), this.fileSize - offset);
+    const buf = new Uint8Array(want);
+    const { bytesRead } = await this.fh.read(buf, 0, want, offset);
+    if (bytesRead < length) throw new RocksDbFormatError(this.path, `short read of ${what} block`, offset);
+    ra.nextOffset = offset + length;
+    if (want > length) {
+      ra.buf = buf;
+      ra.start = offset;
+    }
+    return buf.subarray(0, length);
   }
 
   private async readMetaindex(): Promise<Map<string, BlockHandle>> {
