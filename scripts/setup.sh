@@ -3,7 +3,8 @@
 #   - Debian packages: kcat (independent Kafka client used by tests), python3-confluent-kafka (librdkafka auditor
 #     ../shared/tools/topic_audit.py). Needs root (or sudo); skipped when already installed.
 #   - npm ci when node_modules is missing or package-lock.json is newer than the installed tree.
-#   - Apache Kafka jars from Maven Central (scripts/kafka.sh fetch).
+#   - Apache Kafka jars from Maven Central (scripts/kafka.sh fetch); the schema registry (scripts/registry.sh fetch)
+#     and its pinned Python client (scripts/registry.sh deps, pip).
 # Expects Java 17+, Maven and Node 20+ to be present. Set SETUP_SKIP_APT=1 to skip the Debian step.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -53,6 +54,15 @@ install_npm() {
   fi
 }
 
+# The schema registry (scripts/registry.sh, another part of the project) and its Python client for the
+# integration tests; a missing Python client only makes those checks skip, so it does not fail the setup.
+setup_registry() {
+  [[ -f scripts/registry.sh ]] || return 0
+  bash scripts/registry.sh fetch >/dev/null
+  bash scripts/registry.sh deps 2>/dev/null || log "warning: registry Python client not installed (its checks will skip)"
+}
+
 install_debs
 install_npm
 bash scripts/kafka.sh fetch >/dev/null
+setup_registry

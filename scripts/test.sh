@@ -4,13 +4,15 @@
 #   1. scripts/setup.sh (Debian packages, npm ci when needed, Kafka jars)
 #   2. type check: npx tsc -p .
 #   3. unit tests: test/unit/**/*.test.ts (no Kafka)
-#   4. a private Kafka broker (first free port pair from 29092/29093 up, data in .cache/kafka-run/test-<port>),
-#      then integration tests test/integration/**/*.test.ts one file at a time with KAFKA_BOOTSTRAP set;
-#      the broker is always stopped at the end.
+#   4. a private Kafka broker (first free port pair from 29092/29093 up, data in .cache/kafka-run/test-<port>)
+#      and, in parallel, a private schema registry (scripts/registry.sh, port 28081 for broker port 29092, +2 per
+#      step), then integration tests test/integration/**/*.test.ts one file at a time with KAFKA_BOOTSTRAP and
+#      REGISTRY_URL set; both are always stopped at the end.
 # With arguments, only those files (or the *.test.ts under those directories) run; the broker starts only when one
 # of them is under test/integration/. Exit status is non-zero when any step fails; all steps run regardless.
 #
-# Environment: TEST_KAFKA_BOOTSTRAP=host:port uses that broker instead of starting one;
+# Environment: TEST_KAFKA_BOOTSTRAP=host:port uses that broker instead of starting one; TEST_REGISTRY_URL=url
+#   likewise for the registry, TEST_REGISTRY=0 starts none (registry tests then skip);
 #   TEST_REPORTER (default tap: ends with "# pass N" / "# fail N"); TEST_TIMEOUT_MS per test
 #   (default 60000 unit, 180000 integration); KAFKA_START_TIMEOUT etc. as in scripts/kafka.sh.
 set -euo pipefail
@@ -70,23 +72,25 @@ else
   step "unit tests: none selected"
 fi
 
-# Claims a broker/controller port pair no other test run on this machine uses: a claim is a directory named after
-# the port holding the owner's pid; claims of dead owners are taken over.
+# Claims a broker/controller port pair no other test run on this machine uses: a claim is a symlink named after the
+# port whose target is the owner's pid (created atomically); claims of dead owners are taken over.
 CLAIMS=.cache/kafka-run/.claims
 claimed_port=""
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+registry_port_for() { echo $(($1 - 1011)); }  # 29092 -> 28081 (and 28082 for its management port)
 claim_ports() {
   local port owner
   mkdir -p "$CLAIMS"
   for ((port = 29092; port < 29192; port += 2)); do
-    if ! mkdir "$CLAIMS/$port" 2>/dev/null; then
-      owner="$(cat "$CLAIMS/$port/owner" 2>/dev/null || true)"
-      if [[ -n "$owner" ]] && kill -0 "$owner" 2>/dev/null; then continue; fi
-      rm -rf "$CLAIMS/$port"
-      mkdir "$CLAIMS/$port" 2>/dev/null || continue
+    if ! ln -s "$$" "$CLAIMS/$port" 2>/dev/null; then
+      owner="$(readlink "$CLAIMS/$port" 2>/dev/null || true)"
+      if [[ -z "$owner" ]] || kill -0 "$owner" 2>/dev/null; then continue; fi
+      rm -f "$CLAIMS/$port"
+      ln -s "$$" "$CLAIMS/$port" 2>/dev/null || continue
     fi
-    echo $$ >"$CLAIMS/$port/owner"
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || (exec 3<>"/dev/tcp/127.0.0.1/$((port + 1))") 2>/dev/null; then
-      rm -rf "$CLAIMS/$port"
+    if port_busy "$port" || port_busy $((port + 1)) || port_busy "$(registry_port_for "$port")" \
+       || port_busy $(($(registry_port_for "$port") + 1)); then
+      rm -f "$CLAIMS/$port"
       continue
     fi
     claimed_port="$port"
@@ -97,12 +101,16 @@ claim_ports() {
 }
 
 broker_started=""
+registry_started=""
 cleanup() {
+  if [[ -n "$registry_started" ]]; then
+    REGISTRY_PORT="$(registry_port_for "$claimed_port")" bash scripts/registry.sh stop || true
+  fi
   if [[ -n "$broker_started" ]]; then
     step "stopping test broker"
     KAFKA_NAME="test-$claimed_port" bash scripts/kafka.sh stop || true
   fi
-  [[ -n "$claimed_port" ]] && rm -rf "$CLAIMS/$claimed_port"
+  [[ -n "$claimed_port" ]] && rm -f "$CLAIMS/$claimed_port"
   return 0
 }
 trap cleanup EXIT
@@ -110,20 +118,42 @@ trap 'exit 130' INT TERM
 
 if [[ ${#integration_files[@]} -gt 0 ]]; then
   bootstrap="${TEST_KAFKA_BOOTSTRAP:-}"
-  if [[ -z "$bootstrap" ]]; then
+  registry_url="${TEST_REGISTRY_URL:-}"
+  want_registry=""
+  [[ -z "$registry_url" && "${TEST_REGISTRY:-1}" != 0 && -f scripts/registry.sh ]] && want_registry=1
+  if [[ -z "$bootstrap" || -n "$want_registry" ]]; then
+    claim_ports || failed+=("port claim")
+  fi
+  registry_out="$(mktemp)"
+  if [[ -n "$want_registry" && -n "$claimed_port" ]]; then
+    step "starting test schema registry (in the background)"
+    registry_started=1
+    REGISTRY_PORT="$(registry_port_for "$claimed_port")" bash scripts/registry.sh start >"$registry_out" 2>&1 &
+    registry_job=$!
+  fi
+  if [[ -z "$bootstrap" && -n "$claimed_port" ]]; then
     step "starting test broker"
-    if claim_ports; then
-      broker_started=1
-      if out="$(KAFKA_NAME="test-$claimed_port" KAFKA_PORT="$claimed_port" KAFKA_CONTROLLER_PORT=$((claimed_port + 1)) \
-                bash scripts/kafka.sh start)"; then
-        bootstrap="$(sed -n 's/^KAFKA_BOOTSTRAP=//p' <<<"$out")"
-      fi
+    broker_started=1
+    if out="$(KAFKA_NAME="test-$claimed_port" KAFKA_PORT="$claimed_port" KAFKA_CONTROLLER_PORT=$((claimed_port + 1)) \
+              bash scripts/kafka.sh start)"; then
+      bootstrap="$(sed -n 's/^KAFKA_BOOTSTRAP=//p' <<<"$out")"
     fi
   fi
+  if [[ -n "$registry_started" ]]; then
+    if wait "$registry_job"; then
+      registry_url="$(sed -n 's/^REGISTRY_URL=//p' "$registry_out")"
+      echo "registry: $registry_url"
+    else
+      echo "test.sh: the schema registry did not start:" >&2
+      tail -n 30 "$registry_out" >&2
+      failed+=("registry start")
+    fi
+  fi
+  rm -f "$registry_out"
   if [[ -n "$bootstrap" ]]; then
-    step "integration tests (${#integration_files[@]} files, KAFKA_BOOTSTRAP=$bootstrap)"
-    KAFKA_BOOTSTRAP="$bootstrap" run_node_tests "${TEST_TIMEOUT_MS:-180000}" --test-concurrency=1 \
-      "${integration_files[@]}" || failed+=("integration tests")
+    step "integration tests (${#integration_files[@]} files, KAFKA_BOOTSTRAP=$bootstrap${registry_url:+, REGISTRY_URL=$registry_url})"
+    KAFKA_BOOTSTRAP="$bootstrap" REGISTRY_URL="$registry_url" run_node_tests "${TEST_TIMEOUT_MS:-180000}" \
+      --test-concurrency=1 "${integration_files[@]}" || failed+=("integration tests")
   else
     failed+=("test broker start")
   fi
