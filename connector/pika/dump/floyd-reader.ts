@@ -106,7 +106,11 @@ async function* readCollection(
       const v = cursor.value;
       switch (m.type) {
         case 'hash': {
-          const value = decodeDataValue(v);
+          // 4.0.0's HINCRBY stored raw values without the 24-byte suffix; 4.0.1's wash-data treats a value
+          // shorter than the suffix as such a raw value (`DB::WashData`, issue #2886), and so do we.
+          const raw = v.length < 24;
+          if (raw) opts.onWarning?.(`${dir}: hash ${Buffer.from(pos.key).toString('hex')} field ${Buffer.from(tail).toString('hex')} has an unwashed 4.0.0 value (no suffix); taken as the raw value`);
+          const value = raw ? v : decodeDataValue(v);
           item = { field: Uint8Array.from(tail), value: Uint8Array.from(value) };
           size = tail.length + value.length;
           break;

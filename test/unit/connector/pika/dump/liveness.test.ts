@@ -64,11 +64,14 @@ describe('Floyd (4.x) liveness', () => {
   it('follows meta version, count, TTL and list bounds', async () => {
     const past = BigInt(NOW - 1000) | MS_FLAG;
     const future = BigInt(NOW + 3_600_000) | MS_FLAG;
-    const { keys } = await withWal(fileURLToPath(new URL('pika-vectors/master_dump/20261122/db0', shared)), 'floyd', '0', () => [
+    const { keys, warnings } = await withWal(fileURLToPath(new URL('pika-vectors/master_dump/20261122/db0', shared)), 'floyd', '0', () => [
       // hash recreated with version 9: only the field written under version 9 counts
       { type: 'put', cf: CF.meta, key: encodeMetaKey(b('t:hash')), value: floydBaseMeta(1, 1, 9n) },
       { type: 'put', cf: CF.hash, key: dataKey('t:hash', 8n, b('old')), value: dataValue('stale') },
       { type: 'put', cf: CF.hash, key: dataKey('t:hash', 9n, b('new')), value: dataValue('live') },
+      // 4.0.0 HINCRBY bug: raw value without suffix (Pika's wash-data reads it as the raw value)
+      { type: 'put', cf: CF.meta, key: encodeMetaKey(b('t:hash:unwashed')), value: floydBaseMeta(1, 1, 4n) },
+      { type: 'put', cf: CF.hash, key: dataKey('t:hash:unwashed', 4n, b('cnt')), value: b('42') },
       // set deleted (count 0) but its member still present
       { type: 'put', cf: CF.meta, key: encodeMetaKey(b('t:set:deleted')), value: floydBaseMeta(2, 0, 5n) },
       { type: 'put', cf: CF.set, key: dataKey('t:set:deleted', 5n, b('m')), value: Buffer.alloc(24) },
@@ -93,6 +96,8 @@ describe('Floyd (4.x) liveness', () => {
     const hash = keys.get('t:hash');
     assert.equal(hash?.type, 'hash');
     assert.deepEqual(hash.value, new Map([['new', 'live']]));
+    assert.deepEqual(keys.get('t:hash:unwashed')?.value, new Map([['cnt', '42']]));
+    assert.ok(warnings.some((w) => /unwashed 4\.0\.0 value/.test(w)));
     assert.equal(keys.has('t:set:deleted'), false);
     assert.equal(keys.has('t:zset:expired'), false);
     const z = keys.get('t:zset:ttl');
