@@ -12,6 +12,8 @@
 // Control events (event_type "control", data_type "generic", key null): op "snapshot-start" / "snapshot-end",
 // args_b64 = [one JSON object] (see controlEvent). Every event's `binlog` is the dump's position from `info`
 // (filenum/offset, start = end): binlog events after it are exactly the changes after the snapshot.
+// event_id = "snapshot:<db index>:<dump uuid>:<sequence>" (sequence counts this DB's snapshot events from 1,
+// control events included, and survives resumes). Every event also carries `snapshot: {part, parts, dump_uuid}`.
 import type { DumpInfo } from '../dump/info-file.ts';
 import type { HashField, StreamEntry, ZSetMember } from '../dump/types.ts';
 import { keyText } from '../events/binlog-events.ts';
@@ -82,6 +84,21 @@ export function dumpBinlogInfo(info: DumpInfo): PikaBinlogInfo {
   };
 }
 
+/** Mirrors the `snapshot` record of schemas/pika-event-value.v1.avsc. */
+export interface PikaSnapshotPart {
+  /** Part number within the key (1-based); null for control events. */
+  part: number | null;
+  /** Number of parts of the key, known on its last part; null before that and for control events. */
+  parts: number | null;
+  dump_uuid: string;
+}
+
+/** A PikaEvent with the snapshot details the value schema carries in its optional `snapshot` field. */
+export type SnapshotPikaEvent = PikaEvent & { snapshot: PikaSnapshotPart };
+
+/** Unique per source: the DB is part of it because two DBs' dumps can have identical `info` files (same uuid). */
+export const snapshotEventId = (ctx: EventContext, seq: number): string => `snapshot:${ctx.opts.dbIndex}:${ctx.info.snapshotUuid}:${seq}`;
+
 export interface EventContext {
   opts: ResolvedSnapshotOptions;
   info: DumpInfo;
@@ -96,8 +113,9 @@ export function keyEvent(
   key: Uint8Array,
   payload: { value: Uint8Array } | { items: unknown[] },
   expireAtMs: number | null,
+  part: { part: number; parts: number | null },
   warnings: string[] = [],
-): PikaEvent {
+): SnapshotPikaEvent {
   const args = 'value' in payload ? [key, payload.value] : [key, ...elementArgs(type, payload.items)];
   return {
     event_type: 'snapshot',
@@ -110,12 +128,13 @@ export function keyEvent(
     args_b64: args.map(b64),
     raw_resp_b64: null,
     ts_ms: ctx.tsMs,
-    event_id: `snapshot:${ctx.info.snapshotUuid}:${seq}`,
+    event_id: snapshotEventId(ctx, seq),
     source_id: ctx.opts.sourceId,
     binlog: dumpBinlogInfo(ctx.info),
     source: ctx.opts.source,
     expire_at_ms: expireAtMs,
     warnings,
+    snapshot: { ...part, dump_uuid: ctx.info.snapshotUuid },
   };
 }
 
@@ -124,7 +143,7 @@ export function keyEvent(
  * snapshot-end:   `{db, dump_uuid, binlog_filenum, binlog_offset, keys, events, elements, skipped}` (events = key
  * events, control events excluded; skipped = strings/elements left out by snapshot.oversize.policy=skip/dlq).
  */
-export function controlEvent(ctx: EventContext, seq: number, op: 'snapshot-start' | 'snapshot-end', body: Record<string, unknown>, warnings: string[] = []): PikaEvent {
+export function controlEvent(ctx: EventContext, seq: number, op: 'snapshot-start' | 'snapshot-end', body: Record<string, unknown>, warnings: string[] = []): SnapshotPikaEvent {
   const json = { db: ctx.opts.db, dump_uuid: ctx.info.snapshotUuid, binlog_filenum: ctx.info.filenum, binlog_offset: ctx.info.offset, ...body };
   return {
     event_type: 'control',
@@ -137,11 +156,12 @@ export function controlEvent(ctx: EventContext, seq: number, op: 'snapshot-start
     args_b64: [Buffer.from(JSON.stringify(json)).toString('base64')],
     raw_resp_b64: null,
     ts_ms: ctx.tsMs,
-    event_id: `snapshot:${ctx.info.snapshotUuid}:${seq}`,
+    event_id: snapshotEventId(ctx, seq),
     source_id: ctx.opts.sourceId,
     binlog: dumpBinlogInfo(ctx.info),
     source: ctx.opts.source,
     expire_at_ms: null,
     warnings,
+    snapshot: { part: null, parts: null, dump_uuid: ctx.info.snapshotUuid },
   };
 }

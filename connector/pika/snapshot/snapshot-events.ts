@@ -6,14 +6,14 @@ import { detectLayout } from '../dump/dump-reader.ts';
 import { readFloydInstance } from '../dump/floyd-reader.ts';
 import { readDumpInfo } from '../dump/info-file.ts';
 import type { DumpRecord, DumpReaderOptions } from '../dump/types.ts';
-import type { PikaEvent } from '../events/event.ts';
-import { controlEvent, keyEvent, WARNING_PIKA_HYPERLOGLOG, WARNING_STREAMS_NOT_IN_DUMP, type EventContext } from './event-builder.ts';
+import { controlEvent, keyEvent, type SnapshotPikaEvent, WARNING_PIKA_HYPERLOGLOG, WARNING_STREAMS_NOT_IN_DUMP, type EventContext } from './event-builder.ts';
 import { resolveSnapshotOptions, type SnapshotOptions } from './options.ts';
 import { KeySplitter, type KeyPart } from './key-splitter.ts';
 import { parseSnapshotPosition, positionToOffset, type SnapshotPosition } from './position.ts';
 
 export interface SnapshotRecord {
-  event: PikaEvent;
+  /** Also carries `snapshot: {part, parts, dump_uuid}` (the value schema's optional `snapshot` field). */
+  event: SnapshotPikaEvent;
   /** The source offset to commit with this event (`positionToOffset(position)`). */
   offset: SourceOffset;
   position: SnapshotPosition;
@@ -77,7 +77,7 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
         elements_total: 0,
         skipped: 0,
       };
-  const emit = (event: PikaEvent, part: number | null = null, parts: number | null = null, dlqReason?: string): SnapshotRecord => {
+  const emit = (event: SnapshotPikaEvent, part: number | null = null, parts: number | null = null, dlqReason?: string): SnapshotRecord => {
     const position = { ...pos };
     return { event, offset: positionToOffset(position), position, part, parts, ...(dlqReason ? { dlqReason } : {}) };
   };
@@ -154,7 +154,8 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
         keyPosition(r.pos.key, 'string', { part: 1, consumed: 0, last: true, items: [], dlqReason });
         if (dlqReason) pos.skipped++;
         pos.keys++;
-        const event = keyEvent(ctx, pos.seq, 'string', r.pos.key, { value: r.value }, r.expireAtMs, r.hyperloglog ? [WARNING_PIKA_HYPERLOGLOG] : []);
+        const warnings = r.hyperloglog ? [WARNING_PIKA_HYPERLOGLOG] : [];
+        const event = keyEvent(ctx, pos.seq, 'string', r.pos.key, { value: r.value }, r.expireAtMs, { part: 1, parts: 1 }, warnings);
         yield emit(event, 1, 1, dlqReason);
         prevKey = b64(r.pos.key);
       } else if (r.kind === 'key-start') {
@@ -166,7 +167,8 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
         for (const item of r.items as unknown[]) {
           for (const part of splitter.push(item)) {
             keyPosition(r.pos.key, r.type, part);
-            yield emit(keyEvent(ctx, pos.seq, r.type, r.pos.key, { items: part.items }, splitter.expireAt, []), part.part, null, part.dlqReason);
+            const event = keyEvent(ctx, pos.seq, r.type, r.pos.key, { items: part.items }, splitter.expireAt, { part: part.part, parts: null });
+            yield emit(event, part.part, null, part.dlqReason);
           }
         }
       } else {
@@ -175,7 +177,8 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
         if (last) {
           keyPosition(r.pos.key, r.type, last);
           pos.keys++;
-          yield emit(keyEvent(ctx, pos.seq, r.type, r.pos.key, { items: last.items }, splitter.expireAt, []), last.part, last.part, last.dlqReason);
+          const event = keyEvent(ctx, pos.seq, r.type, r.pos.key, { items: last.items }, splitter.expireAt, { part: last.part, parts: last.part });
+          yield emit(event, last.part, last.part, last.dlqReason);
         }
         prevKey = b64(r.pos.key);
         splitter = undefined;

@@ -85,6 +85,7 @@ describe('snapshot events of the real Pika 4.0.1 dump replay to the state phase1
         assert.equal(r.position.dump_uuid, info.snapshotUuid);
       }
       assert.equal(new Set(records.map((r) => r.event.event_id)).size, records.length, 'event ids unique');
+      assert.equal(records[1]!.event.event_id, `snapshot:${db}:${info.snapshotUuid}:2`);
     });
   }
 

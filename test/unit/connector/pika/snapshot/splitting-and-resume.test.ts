@@ -35,6 +35,7 @@ describe('splitting big collections', () => {
         assert.equal(p.part, i + 1, 'part numbers ascend from 1');
         assert.equal(p.parts, i === parts.length - 1 ? parts.length : null, 'total known on the last part');
         assert.equal(p.position.key_done, i === parts.length - 1);
+        assert.deepEqual(p.event.snapshot, { part: p.part, parts: p.parts, dump_uuid: p.position.dump_uuid }, 'the event carries its part');
         assert.ok(argBytes(p) <= 4000, 'byte limit');
         assert.ok(p.event.args_b64.length - 1 <= (key.includes('hash') ? 1400 : 700), 'element limit');
       });
