@@ -195,12 +195,16 @@ export class AvroConverter implements Converter {
   }
 }
 
-/** Parses Avro schema text with avsc (unions unwrapped where unambiguous, logical types kept as their base type). */
+/**
+ * Parses Avro schema text with avsc (unions unwrapped where unambiguous, logical types kept as their base type).
+ * `text` becomes the compact JSON that is registered (docs and attributes kept, whitespace dropped), so a file's
+ * formatting does not make a new registry version.
+ */
 export function parseSchema(text: string): ParsedSchema {
   const json: unknown = JSON.parse(text);
   const type = avsc.Type.forSchema(json as avsc.Schema, { wrapUnions: 'auto' });
   const named = ['record', 'error', 'enum', 'fixed'].includes(type.typeName);
-  return { text, type, fullName: named ? type.name : undefined };
+  return { text: JSON.stringify(json), type, fullName: named ? type.name : undefined };
 }
 
 export const avroConverterPlugin: ConverterPlugin = {

@@ -178,3 +178,15 @@ test('values larger than the scratch buffer encode and decode intact', async () 
   assert.deepEqual(await c.toConnectData('t', bytes), { id: 1, payload: big });
   assert.deepEqual(await c.toConnectData('t', small), { id: 2, payload: null });
 });
+
+test('the schema is registered as compact JSON: reformatting the file does not make a new version', async () => {
+  const registry = new FakeRegistry();
+  const pretty = join(mkdtempSync(join(tmpdir(), 'avro-conv-')), 'pretty.avsc');
+  writeFileSync(pretty, JSON.stringify(SCHEMA, null, 4));
+  await converter(registry).fromConnectData('t', { id: 1 }, record());
+  const c = new AvroConverter(registry.fetch);
+  c.configure({ 'schema.registry.url': URL_, 'schema.file': pretty }, false);
+  await c.fromConnectData('t', { id: 1 }, record());
+  assert.deepEqual(registry.schemas, [JSON.stringify(SCHEMA)]);
+  assert.equal(registry.subjects.get('t-value')!.length, 1);
+});
