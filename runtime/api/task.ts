@@ -16,6 +16,16 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * Connector-defined metrics, exported in Prometheus format at the worker's `/metrics`. Every series is labelled
+ * with `connector` and `task`; `labelNames` adds more. Names must match `[a-zA-Z_:][a-zA-Z0-9_:]*` and may be
+ * declared by several tasks as long as type, help and labels agree. Counters end in `_total` by convention.
+ */
+export interface TaskMetricsFacade {
+  gauge(name: string, help: string, labelNames?: readonly string[]): { set(value: number, labels?: Record<string, string>): void };
+  counter(name: string, help: string, labelNames?: readonly string[]): { inc(by?: number, labels?: Record<string, string>): void };
+}
+
 export interface SourceTaskContext {
   readonly connectorName: string;
   readonly taskId: number;
@@ -25,6 +35,8 @@ export interface SourceTaskContext {
   readonly signal: AbortSignal;
   /** Connector-defined state shown in status (e.g. replication position, gaps). */
   reportStatus(status: Record<string, unknown>): void;
+  /** Own metrics of the connector (lag, progress, reconnects…); always set by the runtime, optional for test fakes. */
+  readonly metrics?: TaskMetricsFacade;
 }
 
 /**

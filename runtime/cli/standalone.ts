@@ -4,6 +4,7 @@ import { bundledPlugins } from '../bundled-plugins.ts';
 import type { PluginRegistry } from '../plugins.ts';
 import { createRootLogger, type RuntimeLogger } from '../util/logger.ts';
 import { Worker } from '../worker/worker.ts';
+import { basicAuth, startRestApi, workerMetrics, type RestServer } from '../rest/index.ts';
 
 /** `pika-connect worker.properties connector.properties…`: runs until SIGTERM/SIGINT; returns the exit code. */
 export async function runStandalone(workerFile: string, connectorFiles: string[]): Promise<number> {
@@ -52,14 +53,31 @@ export function loadAll(workerFile: string, connectorFiles: string[], plugins: P
       if (c.exactlyOnceSupport === 'required') problems.push(`${c.file}: exactly.once.support=required, but the worker has exactly.once.source.support=${worker.exactlyOnceSourceSupport}; set it to enabled in ${worker.file}`);
     }
   }
+  if (worker) {
+    try {
+      basicAuth(worker);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
   if (problems.length || !worker) throw new ConfigError(problems, 'Invalid configuration');
   return { worker, connectors };
 }
 
 export async function runWorkerUntilSignal(config: WorkerConfig, connectors: ConnectorConfig[], plugins: PluginRegistry, logger: RuntimeLogger): Promise<number> {
-  const worker = new Worker(config, plugins, logger);
+  let worker: Worker | undefined;
+  const metrics = workerMetrics(() => worker);
+  worker = new Worker(config, plugins, logger, { connectorMetrics: (connector, task) => metrics.facade(connector, task) });
+  let rest: RestServer | undefined;
   try {
     await worker.start(connectors);
+    rest = await startRestApi(worker, logger, metrics).catch((error: Error) => {
+      // Only an explicitly configured listener is mandatory; the default port may be taken by another worker.
+      if (config.raw.listeners !== undefined) throw error;
+      logger.warn(`${error.message}; running without the REST API and /metrics. Set listeners= to choose a port (0 = any free port)`);
+      return undefined;
+    });
   } catch (error) {
     logger.error(`worker could not start: ${(error as Error).message}`);
     await worker.stop().catch(() => {});
@@ -71,6 +89,7 @@ export async function runWorkerUntilSignal(config: WorkerConfig, connectors: Con
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   logger.info('stopping: committing open transactions', { signal });
+  await rest?.close();
   await worker.stop();
   logger.info('stopped');
   return 0;

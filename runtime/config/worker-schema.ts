@@ -40,6 +40,14 @@ export const workerSchema: ConfigSchema = {
       doc: 'Addresses of the REST interface, as a comma-separated list of http(s)://host:port; an empty host means all interfaces.',
     },
     {
+      name: 'rest.basic.auth.user', format: f.nonEmptyString,
+      doc: 'With rest.basic.auth.password: every REST request (including /metrics) needs these HTTP basic auth credentials.',
+    },
+    {
+      name: 'rest.basic.auth.password', format: f.nonEmptyString,
+      doc: 'Password of rest.basic.auth.user. Never shown by the REST API or in support bundles.',
+    },
+    {
       name: 'key.converter', format: f.className, default: DEFAULT_CONVERTER,
       doc: 'Converter of record keys, unless a connector overrides it. Configure it with key.converter.* keys.',
     },

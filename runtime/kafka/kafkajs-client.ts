@@ -2,7 +2,7 @@ import { Kafka, logLevel as KafkaLogLevel, type Admin, type Message, type Produc
 import { ConnectError, RetriableError } from '../api/errors.ts';
 import type { Logger } from '../api/task.ts';
 import type {
-  CommittedRecord, KafkaAdmin, KafkaClient, OutgoingRecord, ProducerOptions, TopicSpec, TransactionalProducer,
+  CommittedRecord, KafkaAdmin, KafkaClient, OutgoingRecord, ProducerOptions, TopicMetadata, TopicSpec, TransactionalProducer,
 } from './types.ts';
 import { PARTITION_KEY, partitionKeyPartitioner } from './partitioner.ts';
 import { producerTuning } from './client-options.ts';
@@ -210,6 +210,18 @@ class KafkaJsAdmin implements KafkaAdmin {
   async partitionCount(name: string): Promise<number> {
     const md = await this.admin.fetchTopicMetadata({ topics: [name] });
     return md.topics[0]?.partitions.length ?? 0;
+  }
+
+  async clusterId(): Promise<string> {
+    return (await this.admin.describeCluster()).clusterId;
+  }
+
+  async topicMetadata(names: string[]): Promise<TopicMetadata[]> {
+    const md = await this.admin.fetchTopicMetadata({ topics: names });
+    return md.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr })),
+    }));
   }
 
   async close(): Promise<void> {

@@ -48,6 +48,11 @@ export interface TopicSpec {
   configs: Record<string, string>;
 }
 
+export interface TopicMetadata {
+  name: string;
+  partitions: Array<{ partition: number; leader: number; replicas: number[]; isr: number[] }>;
+}
+
 export interface KafkaAdmin {
   /** Topics among `names` that exist. */
   existingTopics(names: string[]): Promise<Set<string>>;
@@ -55,6 +60,10 @@ export interface KafkaAdmin {
   createTopic(spec: TopicSpec): Promise<void>;
   topicConfig(name: string, keys: string[]): Promise<Record<string, string>>;
   partitionCount(name: string): Promise<number>;
+  /** The cluster id (REST `GET /`, support bundles); optional so test fakes need not have it. */
+  clusterId?(): Promise<string>;
+  /** Partition leaders, replicas and in-sync replicas of existing topics (support bundles). */
+  topicMetadata?(names: string[]): Promise<TopicMetadata[]>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import type { SourceConnector } from '../api/connector.ts';
 import type { Converter } from '../api/converter.ts';
+import type { TaskConfig, TaskMetricsFacade } from '../api/task.ts';
 import type { KafkaAdmin, KafkaClient } from '../kafka/types.ts';
 import type { PluginRegistry } from '../plugins.ts';
 import type { RuntimeLogger } from '../util/logger.ts';
@@ -8,7 +9,9 @@ import type { ConnectorConfig, WorkerConfig } from '../config/index.ts';
 import { TaskSupervisor, type TaskStatus } from './task-supervisor.ts';
 import { TopicManager } from './topic-manager.ts';
 
-export type ConnectorState = 'UNASSIGNED' | 'RUNNING' | 'FAILED' | 'STOPPED';
+export type ConnectorState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'STOPPED';
+/** What the operator asked for (Kafka Connect's target state). */
+export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
 
 export interface ConnectorStatus {
   name: string;
@@ -23,14 +26,18 @@ export class ConnectorRunner {
   private tasks: TaskSupervisor[] = [];
   private state: ConnectorState = 'UNASSIGNED';
   private trace: string | undefined;
-  private readonly stopController = new AbortController();
+  private stopController = new AbortController();
   private loop: Promise<void> | undefined;
   private readonly logger: RuntimeLogger;
+  private target: TargetState = 'STARTED';
 
   constructor(
     readonly config: ConnectorConfig,
     private readonly worker: WorkerConfig,
-    private readonly deps: { client: KafkaClient; plugins: PluginRegistry; logger: RuntimeLogger; admin: () => Promise<KafkaAdmin> },
+    private readonly deps: {
+      client: KafkaClient; plugins: PluginRegistry; logger: RuntimeLogger; admin: () => Promise<KafkaAdmin>;
+      connectorMetrics?: (connector: string, taskId: number) => TaskMetricsFacade;
+    },
   ) {
     this.logger = deps.logger.child({ connector: config.name });
   }
@@ -39,25 +46,111 @@ export class ConnectorRunner {
     return this.config.name;
   }
 
+  get targetState(): TargetState {
+    return this.target;
+  }
+
   start(): void {
+    if (this.target === 'STOPPED') return;
     this.loop ??= this.startWithRetry();
   }
 
   async stop(): Promise<void> {
+    await this.halt();
+  }
+
+  /** Pauses every task (each commits its open transaction and stops polling). */
+  pause(): void {
+    if (this.target === 'STOPPED') return;
+    this.target = 'PAUSED';
+    for (const t of this.tasks) t.pause();
+  }
+
+  /** From PAUSED: tasks poll again. From STOPPED: the connector and its tasks start again from committed offsets. */
+  resume(): void {
+    const wasStopped = this.target === 'STOPPED';
+    this.target = 'STARTED';
+    if (wasStopped) this.start();
+    else for (const t of this.tasks) t.resume();
+  }
+
+  /** Kafka Connect 3.5's STOPPED: tasks shut down (open transactions committed), the config is kept. */
+  async stopKeepingConfig(): Promise<void> {
+    this.target = 'STOPPED';
+    if (this.loop === undefined && this.connector === undefined) {
+      this.state = 'STOPPED';
+      return;
+    }
+    await this.halt();
+    this.tasks = [];
+    this.connector = undefined;
+    this.trace = undefined;
+  }
+
+  /**
+   * Restarts the connector and, with `includeTasks`, its tasks; with `onlyFailed`, only the FAILED ones.
+   * A restart of the connector alone keeps the running tasks (as Kafka Connect).
+   */
+  async restart(opts: { includeTasks: boolean; onlyFailed: boolean }): Promise<void> {
+    if (this.target === 'STOPPED') return;
+    const connectorFailed = this.state === 'FAILED';
+    if (opts.includeTasks && !opts.onlyFailed) {
+      await this.halt();
+      this.tasks = [];
+      this.start();
+      return;
+    }
+    if (!opts.onlyFailed || connectorFailed) {
+      if (this.connector === undefined) {
+        // Never started (still retrying): start over at once.
+        await this.halt();
+        this.start();
+      } else {
+        await this.connector.stop().catch((error: Error) => this.logger.warn('connector stop failed', { error: error.message }));
+        await this.connector.start(this.config.props, this.connectorContext());
+        this.state = 'RUNNING';
+        this.trace = undefined;
+      }
+    }
+    if (opts.includeTasks) {
+      await Promise.all(this.tasks.filter((t) => t.status().state === 'FAILED').map((t) => t.restart()));
+    }
+  }
+
+  /** Restarts one task from its committed offsets; false when there is no such task. */
+  async restartTask(taskId: number): Promise<boolean> {
+    const task = this.tasks[taskId];
+    if (!task) return false;
+    await task.restart();
+    return true;
+  }
+
+  taskConfigs(): TaskConfig[] {
+    return this.tasks.map((t) => t.taskConfig);
+  }
+
+  status(): ConnectorStatus {
+    const state = this.state === 'RUNNING' && this.target === 'PAUSED' ? 'PAUSED' : this.state;
+    return {
+      name: this.config.name,
+      connector: { state, ...(this.trace ? { trace: this.trace } : {}) },
+      tasks: this.tasks.map((t) => t.status()),
+      type: 'source',
+    };
+  }
+
+  private async halt(): Promise<void> {
     this.stopController.abort();
     await this.loop;
     await Promise.all(this.tasks.map((t) => t.stop()));
     await this.connector?.stop().catch((error: Error) => this.logger.warn('connector stop failed', { error: error.message }));
     this.state = 'STOPPED';
+    this.stopController = new AbortController();
+    this.loop = undefined;
   }
 
-  status(): ConnectorStatus {
-    return {
-      name: this.config.name,
-      connector: { state: this.state, ...(this.trace ? { trace: this.trace } : {}) },
-      tasks: this.tasks.map((t) => t.status()),
-      type: 'source',
-    };
+  private connectorContext(): { connectorName: string; requestTaskReconfiguration: () => void } {
+    return { connectorName: this.config.name, requestTaskReconfiguration: () => this.logger.warn('task reconfiguration requested; restart the connector to apply it') };
   }
 
   taskMetrics(): Array<{ id: number; metrics: TaskSupervisor['metrics'] }> {
@@ -85,7 +178,7 @@ export class ConnectorRunner {
     const plugin = deps.plugins.connector(config.connectorClass);
     if (!plugin) throw new Error(`connector.class ${config.connectorClass} is not installed; known: ${deps.plugins.connectorNames().join(', ')}`);
     const connector = plugin.create();
-    await connector.start(config.props, { connectorName: config.name, requestTaskReconfiguration: () => this.logger.warn('task reconfiguration requested; restart the connector to apply it') });
+    await connector.start(config.props, this.connectorContext());
     this.connector = connector;
     const topics = new TopicManager(deps.admin, {
       enabled: config.topicCreationEnable,
@@ -110,11 +203,15 @@ export class ConnectorRunner {
       topics,
       logger: this.logger.child({ task: taskId }),
       restartBackoffMaxMs: worker.connectorRestartBackoffMaxMs,
+      ...(deps.connectorMetrics ? { connectorMetrics: deps.connectorMetrics(config.name, taskId) } : {}),
     }));
     this.state = 'RUNNING';
     this.trace = undefined;
     this.logger.info('connector started', { tasks: this.tasks.length, class: config.connectorClass });
-    for (const task of this.tasks) task.start();
+    for (const task of this.tasks) {
+      if (this.target === 'PAUSED') task.pause();
+      task.start();
+    }
   }
 
   private async createConverters(): Promise<{ key: Converter; value: Converter }> {

@@ -1,6 +1,6 @@
 import type { Converter } from '../api/converter.ts';
 import type { SourceRecord, SourceOffset } from '../api/record.ts';
-import type { SourceTask, SourceTaskContext, TaskConfig } from '../api/task.ts';
+import type { SourceTask, SourceTaskContext, TaskConfig, TaskMetricsFacade } from '../api/task.ts';
 import { ConnectError } from '../api/errors.ts';
 import type { KafkaClient, OutgoingRecord, TransactionalProducer } from '../kafka/types.ts';
 import { ConnectorOffsets, loadConnectorOffsets, offsetRecords, type OffsetEntry } from '../storage/offset-store.ts';
@@ -10,6 +10,7 @@ import type { RuntimeLogger } from '../util/logger.ts';
 import { TransactionStateMachine } from './transaction-state.ts';
 import type { TopicManager } from './topic-manager.ts';
 import { TaskMetrics } from './task-metrics.ts';
+import type { PauseGate } from './pause-gate.ts';
 
 export interface TaskRunnerSettings {
   connectorName: string;
@@ -35,6 +36,10 @@ export interface TaskRunnerDeps {
   now?: () => number;
   /** Shared by all incarnations of one task. */
   metrics?: TaskMetrics;
+  /** Pause/resume (KC target state PAUSED): checked between polls. */
+  pauseGate?: PauseGate;
+  /** The task's own metrics (SourceTaskContext.metrics). */
+  connectorMetrics?: TaskMetricsFacade;
 }
 
 /**
@@ -76,7 +81,14 @@ export class TaskRunner {
     try {
       await this.startIncarnation(signal);
       while (!signal.aborted) {
+        if (this.deps.pauseGate?.paused) {
+          if (this.txn.state === 'in_transaction') await this.commit();
+          await this.deps.pauseGate.park(signal);
+          continue;
+        }
+        const pollStart = this.now();
         const records = await this.task!.poll();
+        this.metrics.recordPoll(records.length, this.now() - pollStart, this.now());
         if (records.length > 0) await this.write(records);
         if (this.boundaryReached()) await this.commit();
       }
@@ -105,6 +117,7 @@ export class TaskRunner {
       logger: deps.logger,
       signal,
       reportStatus: (status) => { this.connectorStatus = { ...this.connectorStatus, ...status }; },
+      ...(deps.connectorMetrics ? { metrics: deps.connectorMetrics } : {}),
     };
     this.task = deps.createTask();
     await this.task.start(settings.taskConfig, context);
@@ -128,7 +141,7 @@ export class TaskRunner {
       this.offsetsSent = true;
     }
     await this.producer!.send(outgoing);
-    this.metrics.recordsWritten += records.length;
+    this.metrics.recordWrite(records.length, this.now());
   }
 
   private async convert(records: SourceRecord[]): Promise<OutgoingRecord[]> {
@@ -164,13 +177,17 @@ export class TaskRunner {
   private async commit(): Promise<void> {
     const producer = this.producer!;
     const offsets = [...this.pendingOffsets.values()];
-    if (!this.offsetsSent) await producer.send(offsetRecords(this.settings.offsetsTopic, this.settings.connectorName, offsets));
-    this.offsetsSent = false;
-    this.txn.transition('commit');
-    await producer.commit();
+    try {
+      if (!this.offsetsSent) await producer.send(offsetRecords(this.settings.offsetsTopic, this.settings.connectorName, offsets));
+      this.offsetsSent = false;
+      this.txn.transition('commit');
+      await producer.commit();
+    } catch (error) {
+      this.metrics.offsetCommitFailures++;
+      throw error;
+    }
     this.txn.transition('committed');
-    this.metrics.transactionsCommitted++;
-    this.metrics.recordsCommitted += this.pendingRecords.length;
+    this.metrics.recordCommit(this.pendingRecords.length, this.now());
     for (const { partition, offset } of offsets) this.offsets.apply(partition, offset as SourceOffset);
     const committed = this.pendingRecords.splice(0);
     this.pendingOffsets.clear();

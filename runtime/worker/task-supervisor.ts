@@ -1,13 +1,14 @@
-import type { SourceTask, TaskConfig } from '../api/task.ts';
+import type { SourceTask, TaskConfig, TaskMetricsFacade } from '../api/task.ts';
 import type { Converter } from '../api/converter.ts';
 import type { KafkaClient } from '../kafka/types.ts';
 import type { RuntimeLogger } from '../util/logger.ts';
 import { backoffDelay, sleep } from '../util/backoff.ts';
 import { TaskRunner, type TaskRunnerSettings } from './task-runner.ts';
 import { TaskMetrics } from './task-metrics.ts';
+import { PauseGate } from './pause-gate.ts';
 import type { TopicManager } from './topic-manager.ts';
 
-export type TaskState = 'UNASSIGNED' | 'RUNNING' | 'FAILED' | 'RESTARTING' | 'STOPPED';
+export type TaskState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'RESTARTING' | 'STOPPED';
 
 export interface TaskStatus {
   id: number;
@@ -24,6 +25,7 @@ export interface TaskSupervisorDeps {
   topics: TopicManager;
   logger: RuntimeLogger;
   restartBackoffMaxMs: number;
+  connectorMetrics?: TaskMetricsFacade;
 }
 
 /**
@@ -36,13 +38,36 @@ export class TaskSupervisor {
   private trace: string | undefined;
   private restarts = 0;
   private runner: TaskRunner | undefined;
-  private readonly stopController = new AbortController();
+  private stopController = new AbortController();
   private loop: Promise<void> | undefined;
+  private readonly gate = new PauseGate();
 
   constructor(private readonly settings: TaskRunnerSettings, private readonly deps: TaskSupervisorDeps) {}
 
+  get taskConfig(): TaskConfig {
+    return this.settings.taskConfig;
+  }
+
   start(): void {
     this.loop ??= this.supervise();
+  }
+
+  /** The runner commits its open transaction and stops polling; status turns PAUSED once it has. */
+  pause(): void {
+    this.gate.pause();
+  }
+
+  resume(): void {
+    this.gate.resume();
+  }
+
+  /** Ends the current incarnation (its open transaction committed) and starts a fresh one from committed offsets. */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.stopController = new AbortController();
+    this.loop = undefined;
+    this.trace = undefined;
+    this.start();
   }
 
   async stop(): Promise<void> {
@@ -52,7 +77,8 @@ export class TaskSupervisor {
   }
 
   status(): TaskStatus {
-    return { id: this.settings.taskId, state: this.state, ...(this.trace ? { trace: this.trace } : {}), restarts: this.restarts, connector: this.runner?.status ?? {} };
+    const state = this.state === 'RUNNING' && this.gate.parked ? 'PAUSED' : this.state;
+    return { id: this.settings.taskId, state, ...(this.trace ? { trace: this.trace } : {}), restarts: this.restarts, connector: this.runner?.status ?? {} };
   }
 
   private async supervise(): Promise<void> {
@@ -68,6 +94,8 @@ export class TaskSupervisor {
         topics: this.deps.topics,
         logger: this.deps.logger,
         metrics: this.metrics,
+        pauseGate: this.gate,
+        ...(this.deps.connectorMetrics ? { connectorMetrics: this.deps.connectorMetrics } : {}),
       });
       this.state = 'RUNNING';
       const committedBefore = this.metrics.transactionsCommitted;

@@ -1,10 +1,17 @@
 import type { KafkaAdmin, KafkaClient } from '../kafka/types.ts';
 import { KafkaJsClient } from '../kafka/kafkajs-client.ts';
 import type { PluginRegistry } from '../plugins.ts';
+import type { TaskMetricsFacade } from '../api/task.ts';
 import type { RuntimeLogger } from '../util/logger.ts';
 import { ensureOffsetsTopic } from '../storage/offset-store.ts';
 import type { ConnectorConfig, WorkerConfig } from '../config/index.ts';
-import { ConnectorRunner, type ConnectorStatus } from './connector-runner.ts';
+import { ConnectorRunner, type ConnectorStatus, type TargetState } from './connector-runner.ts';
+
+export interface WorkerOptions {
+  client?: KafkaClient;
+  /** Gives each task the facade behind SourceTaskContext.metrics. */
+  connectorMetrics?: (connector: string, taskId: number) => TaskMetricsFacade;
+}
 
 /**
  * A standalone worker: one Kafka client, one offsets topic, any number of connectors, each isolated from the
@@ -15,7 +22,12 @@ export class Worker {
   private readonly connectors = new Map<string, ConnectorRunner>();
   private adminPromise: Promise<KafkaAdmin> | undefined;
 
-  constructor(readonly config: WorkerConfig, private readonly plugins: PluginRegistry, private readonly logger: RuntimeLogger, client?: KafkaClient) {
+  private readonly connectorMetrics: WorkerOptions['connectorMetrics'];
+
+  constructor(readonly config: WorkerConfig, readonly plugins: PluginRegistry, private readonly logger: RuntimeLogger, clientOrOptions?: KafkaClient | WorkerOptions) {
+    const options: WorkerOptions = clientOrOptions && 'producer' in clientOrOptions ? { client: clientOrOptions } : (clientOrOptions ?? {});
+    this.connectorMetrics = options.connectorMetrics;
+    const client = options.client;
     this.client = client ?? new KafkaJsClient({ brokers: config.bootstrapServers, clientId: config.clientId, logger: logger.child({ component: 'kafka' }) });
   }
 
@@ -29,12 +41,24 @@ export class Worker {
     for (const config of connectors) this.addConnector(config);
   }
 
-  addConnector(config: ConnectorConfig): ConnectorRunner {
+  /** `initialState` (default STARTED) lets a reconfigured connector keep its PAUSED or STOPPED state. */
+  addConnector(config: ConnectorConfig, initialState: TargetState = 'STARTED'): ConnectorRunner {
     if (this.connectors.has(config.name)) throw new Error(`connector ${config.name} is already running`);
-    const runner = new ConnectorRunner(config, this.config, { client: this.client, plugins: this.plugins, logger: this.logger, admin: () => this.admin() });
+    const runner = new ConnectorRunner(config, this.config, {
+      client: this.client, plugins: this.plugins, logger: this.logger, admin: () => this.admin(),
+      ...(this.connectorMetrics ? { connectorMetrics: this.connectorMetrics } : {}),
+    });
     this.connectors.set(config.name, runner);
-    runner.start();
+    if (initialState === 'STOPPED') void runner.stopKeepingConfig();
+    else {
+      if (initialState === 'PAUSED') runner.pause();
+      runner.start();
+    }
     return runner;
+  }
+
+  connectorNames(): string[] {
+    return [...this.connectors.keys()];
   }
 
   async removeConnector(name: string): Promise<void> {
@@ -72,7 +96,8 @@ export class Worker {
     await this.client.close();
   }
 
-  private admin(): Promise<KafkaAdmin> {
+  /** The worker's shared admin client (created on first use). */
+  admin(): Promise<KafkaAdmin> {
     this.adminPromise ??= this.client.admin().catch((error) => {
       this.adminPromise = undefined;
       throw error;
