@@ -19,7 +19,7 @@ class ScriptedMaster {
   private socket: Socket | undefined;
   port = 0;
 
-  constructor(private readonly script: (request: InnerRequest, nthOfType: number) => string[]) {
+  constructor(private readonly script: (request: InnerRequest, nthOfType: number) => Array<string | Buffer>) {
     this.server = createServer((socket) => {
       this.socket = socket;
       const decoder = new FrameDecoder();
@@ -30,7 +30,7 @@ class ScriptedMaster {
           this.requests.push(request);
           const n = (counts.get(request.type) ?? 0) + 1;
           counts.set(request.type, n);
-          for (const file of this.script(request, n)) socket.write(frame(file));
+          for (const file of this.script(request, n)) socket.write(typeof file === 'string' ? frame(file) : file);
         }
       });
       socket.on('error', () => {});
@@ -149,6 +149,26 @@ test('real pushed items after a first send at 35:0 are decoded in order and ackn
     const real = decodeInnerRequest(frame('10_binlogsync_ack_ok/001_A_req.bin').subarray(4)).binlog_sync!;
     const range = (b: typeof real) => [b.ack_range_start.filenum, Number(b.ack_range_start.offset), b.ack_range_end.filenum, Number(b.ack_range_end.offset), b.session_id, b.first_send];
     assert.deepEqual(range(ours), range(real), 'the same ack range as the real probe client sent (and the master accepted)');
+  } finally {
+    await s.stop();
+    await master.close();
+  }
+});
+
+test('a real 3.5.5 MetaSync reply (no db_instance_num) makes the session use the 3.5 profile', async () => {
+  const stream = readFileSync(new URL('../../../../../../shared/pika-vectors-3.5.5/decoded/repl/repl_11221_48098_s2c.bin', import.meta.url));
+  const metaSyncReply = stream.subarray(0, 4 + stream.readUInt32BE(0));
+  assert.equal(decodeInnerResponse(metaSyncReply.subarray(4)).type, InnerType.kMetaSync);
+  const master = new ScriptedMaster((request) => {
+    if (request.type === InnerType.kMetaSync) return [metaSyncReply];
+    if (request.type === InnerType.kTrySync) return ['08_trysync_ok_old_offset/002_A_resp.bin'];
+    return [];
+  });
+  const s = newSession(await master.listen(), { dbs: ['db0'] });
+  try {
+    s.start();
+    await s.ready();
+    assert.equal(s.master?.profile, '3.5');
   } finally {
     await s.stop();
     await master.close();

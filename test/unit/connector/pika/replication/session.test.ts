@@ -229,3 +229,25 @@ test('graceful stop sends RemoveSlaveNode for every DB before closing', async ()
     assert.equal(m.repl.dbs[0]!.nodes.size + m.repl.dbs[1]!.nodes.size, 0);
   });
 });
+
+test('a restarted master (same replication id) is reconnected to and every DB resumes after its last item', async () => {
+  await withMaster({ dbs: 2 }, async (m) => {
+    const s = newSession(m.ports.repl);
+    s.start();
+    await s.ready();
+    const c = new Consumer(s);
+    m.exec(0, ['SET', 'a', '1']);
+    m.exec(1, ['SET', 'b', '1']);
+    await c.until(2);
+    await m.restart();
+    m.exec(0, ['SET', 'a', '2']);
+    m.exec(1, ['SET', 'b', '2']);
+    await c.until(4);
+    await sleep(200);
+    await c.takeSome();
+    assert.deepEqual(c.commands('db0'), ['SET a 1', 'SET a 2']);
+    assert.deepEqual(c.commands('db1'), ['SET b 1', 'SET b 2']);
+    assert.ok(s.stats.connects >= 2);
+    await s.stop();
+  });
+});
