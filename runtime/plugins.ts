@@ -3,6 +3,7 @@ import type { ConverterPlugin } from './api/converter.ts';
 import { ConfigError } from './api/errors.ts';
 import { jsonConverterPlugin } from './converters/json.ts';
 import { byteArrayConverterPlugin, stringConverterPlugin } from './converters/string.ts';
+import { avroConverterPlugin } from './converters/avro/index.ts';
 
 /**
  * Connector and converter plugins known to the worker, found by any of their names (Kafka Connect class names and
@@ -13,7 +14,7 @@ export class PluginRegistry {
   private readonly converters = new Map<string, ConverterPlugin>();
 
   constructor() {
-    for (const plugin of [jsonConverterPlugin, stringConverterPlugin, byteArrayConverterPlugin]) this.addConverter(plugin);
+    for (const plugin of [jsonConverterPlugin, stringConverterPlugin, byteArrayConverterPlugin, avroConverterPlugin]) this.addConverter(plugin);
   }
 
   addConnector(plugin: ConnectorPlugin): this {

@@ -11,7 +11,7 @@ import { parseConnectorProps, parseWorkerProps } from '../../../runtime/config/i
 import { bundledPlugins } from '../../../runtime/bundled-plugins.ts';
 import { createRootLogger } from '../../../runtime/util/logger.ts';
 import { Worker } from '../../../runtime/worker/worker.ts';
-import { AvroConverter, avroConverterPlugin } from '../../../runtime/converters/avro/index.ts';
+import { AvroConverter } from '../../../runtime/converters/avro/index.ts';
 import { readAllCommitted, uniqueName } from '../../helpers/kafka.ts';
 import { tempDir } from '../../helpers/worker-process.ts';
 import { registryUrlOrSkip } from '../../helpers/registry.ts';
@@ -36,7 +36,7 @@ test('worker + synthetic connector + AvroConverter: committed values are Conflue
   const schemaFile = join(dir, 'synthetic.avsc');
   writeFileSync(schemaFile, JSON.stringify(SYNTHETIC_SCHEMA));
   const topic = uniqueName('avro-e2e');
-  const plugins = bundledPlugins().addConverter(avroConverterPlugin);
+  const plugins = bundledPlugins();
   const worker = parseWorkerProps({
     'bootstrap.servers': process.env.KAFKA_BOOTSTRAP!,
     'offset.storage.topic': uniqueName('avro-offsets'),
