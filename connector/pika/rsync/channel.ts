@@ -15,6 +15,9 @@ import type { RsyncTransport } from './transport.ts';
 /** Pika's master indexes a fixed array of 4 readers without a bounds check: anything else crashes it. */
 export const MAX_READERS = 4;
 
+/** Error code of requests that failed because the connection went away. */
+export const CONNECTION_LOST = 'PIKA_RSYNC_CONNECTION_LOST';
+
 interface Pending {
   resolve(r: RsyncResponse): void;
   reject(e: Error): void;
@@ -37,7 +40,9 @@ export class RsyncChannel {
     private readonly onWarning: (message: string) => void = () => {},
   ) {
     transport.onData((chunk) => this.receive(chunk));
-    transport.onClose((err) => this.fail(new RsyncError(`rsync2 connection closed${err ? `: ${err.message}` : ''}`, { retriable: true, cause: err })));
+    transport.onClose((err) =>
+      this.fail(new RsyncError(`rsync2 connection closed${err ? `: ${err.message}` : ''}`, { code: CONNECTION_LOST, retriable: true, cause: err })),
+    );
   }
 
   /**
@@ -64,7 +69,7 @@ export class RsyncChannel {
   }
 
   close(): void {
-    this.fail(new RsyncError('rsync2 connection closed by the client', { retriable: true }));
+    this.fail(new RsyncError('rsync2 connection closed by the client', { code: CONNECTION_LOST, retriable: true }));
     this.transport.close();
   }
 

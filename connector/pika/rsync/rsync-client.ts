@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { RsyncStatusCode, RsyncType, type RsyncResponse } from '../protocol/messages.ts';
-import { MAX_READERS, RsyncChannel } from './channel.ts';
+import { CONNECTION_LOST, MAX_READERS, RsyncChannel } from './channel.ts';
 import { NewerDumpError, RsyncError, RsyncTimeoutError } from './errors.ts';
 import { checkMetaList, localPath } from './file-names.ts';
 import { loadJournal, saveJournal, type DownloadJournal } from './journal.ts';
@@ -44,6 +44,8 @@ export interface RsyncDownloadOptions {
   metaPollBudgetMs?: number;
   /** How often a newer dump may restart the download before giving up (default 5). */
   maxRestarts?: number;
+  /** Reconnects after a lost connection (with back-off; completed files are kept) before giving up (default 5). */
+  maxReconnects?: number;
   onProgress?: (p: RsyncProgress) => void;
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
@@ -76,6 +78,7 @@ function defaults(o: RsyncDownloadOptions): Opts {
     metaPollMaxMs: 15_000,
     metaPollBudgetMs: 30 * 60_000,
     maxRestarts: 5,
+    maxReconnects: 5,
     onWarning: () => {},
     sleep: defaultSleep,
     now: Date.now,
@@ -117,18 +120,39 @@ export const dumpDirName = (uuid: string): string => `dump-${uuid}`;
 export async function downloadDump(options: RsyncDownloadOptions): Promise<RsyncDownloadResult> {
   const opts = defaults(options);
   await mkdir(opts.dir, { recursive: true });
-  for (let restarts = 0; ; restarts++) {
-    const channel = new RsyncChannel(await opts.connect(), opts.onWarning);
+  let restarts = 0;
+  let reconnects = 0;
+  for (;;) {
+    throwIfAborted(opts);
+    let channel: RsyncChannel | undefined;
     try {
+      channel = new RsyncChannel(await opts.connect(), opts.onWarning);
       const result = await downloadOnce(channel, opts);
       return { ...result, restarts };
     } catch (err) {
-      if (!(err instanceof NewerDumpError) || restarts >= opts.maxRestarts) throw err;
-      opts.onWarning(`${err.message}; restarting the download (${restarts + 1}/${opts.maxRestarts})`);
+      if (err instanceof NewerDumpError && restarts < opts.maxRestarts) {
+        restarts++;
+        opts.onWarning(`${err.message}; restarting the download (${restarts}/${opts.maxRestarts})`);
+      } else if (isConnectionProblem(err, channel) && reconnects < opts.maxReconnects && !opts.signal?.aborted) {
+        reconnects++;
+        const delay = Math.min(opts.metaPollMaxMs, opts.metaPollInitialMs * 2 ** (reconnects - 1));
+        opts.onWarning(`${opts.db}: ${(err as Error).message}; reconnecting in ${delay} ms (${reconnects}/${opts.maxReconnects}), completed files are kept`);
+        await opts.sleep(delay, opts.signal);
+      } else throw err;
     } finally {
-      channel.close();
+      channel?.close();
     }
   }
+}
+
+/** A lost or refused connection (not a protocol or file problem): worth reconnecting. */
+function isConnectionProblem(err: unknown, channel: RsyncChannel | undefined): boolean {
+  if (err instanceof RsyncError) return err.code === CONNECTION_LOST;
+  return channel === undefined && err instanceof Error; // the connect itself failed
+}
+
+function throwIfAborted(opts: Opts): void {
+  if (opts.signal?.aborted) throw new RsyncError(`${opts.db}: rsync2 download aborted`, { code: 'PIKA_RSYNC_ABORTED', retriable: true });
 }
 
 /** The journal's dump directory when its download completed (for a restart that only needs the local files). */
@@ -224,7 +248,7 @@ async function pollMeta(channel: RsyncChannel, opts: Opts): Promise<RsyncRespons
       if (!(err instanceof RsyncTimeoutError)) throw err;
       why = 'no reply (Pika 3.5.0–3.5.2 do not answer while dumping)';
     }
-    if (opts.signal?.aborted) throw new RsyncError(`${opts.db}: rsync2 download aborted`, { retriable: true });
+    throwIfAborted(opts);
     if (opts.now() - start + delay > opts.metaPollBudgetMs) {
       throw new RsyncError(`${opts.db}: the master offered no dump within ${opts.metaPollBudgetMs} ms (${attempt} meta requests; last: ${why})`, {
         code: 'PIKA_RSYNC_NO_DUMP',
@@ -274,6 +298,7 @@ async function fetchFile(
   try {
     let offset = 0;
     for (;;) {
+      throwIfAborted(opts);
       const r = await fetchChunk(channel, opts, uuid, reader, name, offset);
       const fr = r.file_resp!;
       const count = Number(fr.count);

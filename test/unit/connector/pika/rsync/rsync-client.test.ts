@@ -180,7 +180,7 @@ describe('rsync2 client against an in-memory master', () => {
     let served = 0;
     master.beforeFileReply = () => (++served === 12 ? 'crash' : undefined);
     await assert.rejects(
-      downloadDump(opts({ dir, readers: 2, connect: async () => new ScriptedTransport(master.answer) })),
+      downloadDump(opts({ dir, readers: 2, maxReconnects: 0, connect: async () => new ScriptedTransport(master.answer) })),
       (e: RsyncError) => e.retriable && /connection closed/.test(e.message),
     );
     const journal = (await loadJournal(dir))!;
@@ -195,6 +195,46 @@ describe('rsync2 client against an in-memory master', () => {
     assert.equal(r.filesResumed, done.length);
     assert.deepEqual(fetched.sort(), [...master.files.keys()].filter((n) => !done.includes(n)).sort());
     for (const [name, data] of master.files) assert.deepEqual(await readFile(join(r.dumpDir, name)), data, name);
+  });
+
+  it('reconnects after a lost connection and fetches only the unfinished files', async () => {
+    const master = new FakeMaster(await dumpFiles('db0'));
+    let served = 0;
+    master.beforeFileReply = () => (++served === 7 ? 'crash' : undefined);
+    const transports: ScriptedTransport[] = [];
+    let refused = 0;
+    const warnings: string[] = [];
+    const r = await downloadDump(
+      opts({
+        dir: await tmp(),
+        onWarning: (m) => warnings.push(m),
+        connect: async () => {
+          if (transports.length === 1 && refused++ === 0) throw new Error('ECONNREFUSED');
+          const t = new ScriptedTransport(master.answer);
+          transports.push(t);
+          return t;
+        },
+      }),
+    );
+    assert.equal(transports.length, 2);
+    assert.equal(warnings.filter((w) => /reconnecting/.test(w)).length, 2, 'one for the drop, one for the refused connect');
+    const names = (t: ScriptedTransport) => t.requests.filter((x) => x.req.type === RsyncType.kRsyncFile).map((x) => x.req.file_req!.filename);
+    const second = names(transports[1]!);
+    assert.ok(second.length < master.files.size, 'completed files were not fetched again');
+    assert.deepEqual(new Set([...names(transports[0]!), ...second]), new Set(master.files.keys()));
+    for (const [name, data] of master.files) assert.deepEqual(await readFile(join(r.dumpDir, name)), data, name);
+  });
+
+  it('stops when aborted', async () => {
+    const master = new FakeMaster(await dumpFiles('db0'));
+    const ac = new AbortController();
+    let served = 0;
+    master.beforeFileReply = () => void (++served === 3 && ac.abort());
+    await assert.rejects(
+      downloadDump(opts({ dir: await tmp(), signal: ac.signal, connect: async () => new ScriptedTransport(master.answer) })),
+      (e: RsyncError) => e.code === 'PIKA_RSYNC_ABORTED',
+    );
+    assert.ok(served < 8);
   });
 
   it('a journal entry whose file is missing or has another size is downloaded again', async () => {
