@@ -4,6 +4,8 @@
 //   m.exec(0, ['SET', 'k', 'v']);          // write without a socket; returns the RESP reply bytes
 //   m.state(0); m.binlogPosition(0);       // ground truth
 //   m.ports.resp / m.ports.repl            // RESP port and PB replication port (resp+2000 when `port` is given)
+//   m.ports.rsync                          // rsync2 port (resp+10001 when `port` is given); DBSync dumps with real
+//                                          // RocksDB (fullsync/); m.fullSync.bgsave(db) / .hold() / .idle() for tests
 //   await m.stop();
 //
 // Fault hooks: m.faults.{cutConnections, stall, corruptNextFrame, purgeBinlogs}, m.restart({ newReplicationId }).
@@ -20,6 +22,8 @@ import { ReplServer } from './repl/repl-server.ts';
 import { scaledTimings } from './repl/repl-clock.ts';
 import type { PbNode } from './repl/pb-messages.ts';
 import { randomBytes } from 'node:crypto';
+import { FullSync, RSYNC_PORT_SHIFT } from './fullsync/full-sync.ts';
+import type { GenCompression } from '../fixtures/rocksdb-gen/run.ts';
 
 export interface PikaMasterOptions {
   dbs?: number;
@@ -43,13 +47,16 @@ export interface PikaMasterOptions {
   /** Host the master reports about itself (RemoveSlaveNode replies). Default = host. */
   selfIp?: string;
   onDbSync?(db: number, node: PbNode, filenum: number): void;
+  /** Compression of DBSync dumps (default snappy, Pika's default). */
+  dumpCompression?: GenCompression;
 }
 
 export interface PikaMaster {
-  readonly ports: { resp: number; repl: number };
+  readonly ports: { resp: number; repl: number; rsync: number };
   readonly dir: string;
   readonly core: MasterCore;
   readonly repl: ReplServer;
+  readonly fullSync: FullSync;
   exec(db: number, argv: readonly (Buffer | string)[]): Buffer;
   state(db: number): Map<string, Entry>;
   binlogPosition(db: number): BinlogPosition & { logicId: bigint };
@@ -80,7 +87,8 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
 
   let resp: RespServer;
   let repl: ReplServer;
-  const ports = { resp: options.port ?? 0, repl: options.port ? options.port + 2000 : 0 };
+  let fullSync: FullSync;
+  const ports = { resp: options.port ?? 0, repl: options.port ? options.port + 2000 : 0, rsync: options.port ? options.port + RSYNC_PORT_SHIFT : 0 };
 
   async function startServers(): Promise<void> {
     repl = new ReplServer(core, {
@@ -92,11 +100,20 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
       dbInstanceNum: options.dbInstanceNum ?? 3,
       syncWindowSize: options.syncWindowSize ?? 9000,
       timings,
-      onDbSync: options.onDbSync,
+      onDbSync: (db, node, filenum) => {
+        fullSync.onDbSync(db, filenum);
+        options.onDbSync?.(db, node, filenum);
+      },
+    });
+    // bgsave_info_ lives in memory: a restarted master starts without a usable dump.
+    fullSync = new FullSync(core, {
+      host, selfIp: options.selfIp ?? host, respPort: () => ports.resp, rsyncPort: ports.rsync,
+      dbInstanceNum: options.dbInstanceNum ?? 3, compression: options.dumpCompression,
     });
     resp = new RespServer(core, { host, port: ports.resp, requirepass: options.requirepass, infoReplication: () => repl.infoReplication() });
     ports.resp = await resp.listen();
     ports.repl = await repl.listen();
+    ports.rsync = await fullSync.listen();
   }
   await startServers();
 
@@ -105,11 +122,12 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
     dir,
     core,
     get repl() { return repl; },
+    get fullSync() { return fullSync; },
     exec: (db, argv) => core.exec(db, argv),
     state: (db) => core.state(db),
     binlogPosition: (db) => core.binlogPosition(db),
     faults: {
-      cutConnections: () => repl.cutConnections(),
+      cutConnections: () => { repl.cutConnections(); fullSync.rsync.cutConnections(); },
       stall: (on) => repl.stall(on),
       corruptNextFrame: () => repl.corruptNextFrame(),
       purgeBinlogs: (db, upTo) => core.purgeBinlogs(db, upTo),
@@ -117,6 +135,7 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
     async restart(restartOptions = {}) {
       await resp.close();
       await repl.close();
+      await fullSync.close();
       core.runId = randomBytes(20).toString('hex');
       if (restartOptions.newReplicationId) core.replicationId = randomBytes(25).toString('hex');
       await startServers();
@@ -124,6 +143,7 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
     async stop() {
       await resp.close();
       await repl.close();
+      await fullSync.close();
       core.close();
     },
   };
