@@ -155,6 +155,42 @@ describe('rsync2 client against an in-memory master', () => {
     assert.equal(warnings.filter((w) => /kErr/.test(w)).length, 3);
   });
 
+  it('keeps polling on the real 4.0.1 "not ready" meta replies (bgsave running, no dump yet)', async () => {
+    const errors = fileURLToPath(new URL('pika-vectors-errors/raw/', shared));
+    // kOk with uuid "" listing only info (case 24), kErr uuid "" during the bgsave (case 31), as sent by Pika 4.0.1.
+    const notReady = [
+      await readFile(join(errors, '24_dbsync_then_rsync_meta_during_bgsave/003_S_resp.bin')),
+      await readFile(join(errors, '31_rsync_meta_before_and_during_bgsave/005_S_resp.bin')),
+      await readFile(join(errors, '31_rsync_meta_before_and_during_bgsave/007_S_resp.bin')),
+    ];
+    // Our meta request for db0 is byte-identical to the probe's.
+    const probeMeta = await readFile(join(errors, '31_rsync_meta_before_and_during_bgsave/004_S_req.bin'));
+    const master = new FakeMaster(await dumpFiles('db0'));
+    let t!: ScriptedTransport;
+    const sleeps: number[] = [];
+    const r = await downloadDump(
+      opts({
+        dir: await tmp(),
+        sleep: async (ms) => void sleeps.push(ms),
+        connect: async () =>
+          (t = new ScriptedTransport((req) => (req.type === RsyncType.kRsyncMeta && notReady.length ? [notReady.shift()!] : master.answer(req)))),
+      }),
+    );
+    assert.equal(r.snapshotUuid, master.uuid);
+    assert.equal(sleeps.length, 3);
+    assert.deepEqual(t.requests[0]!.bytes, probeMeta.subarray(4));
+  });
+
+  it('a file the master answers kErr for (missing on its side) fails after the configured attempts', async () => {
+    const master = new FakeMaster(await dumpFiles('db1'), 'db1');
+    const answer = master.answer;
+    const kErrFor = (req: Parameters<typeof answer>[0]) => (req.file_req?.filename === '1/CURRENT' ? answer({ ...req, file_req: { ...req.file_req, filename: 'gone' } }) : answer(req));
+    await assert.rejects(
+      downloadDump(opts({ db: 'db1', dir: await tmp(), chunkAttempts: 3, connect: async () => new ScriptedTransport(kErrFor) })),
+      (e: RsyncError) => e.code === 'PIKA_RSYNC_CHUNK' && /1\/CURRENT@0 failed 3 times; last: kErr/.test(e.message),
+    );
+  });
+
   it('gives up with a clear error when no dump appears within the polling budget', async () => {
     const master = new FakeMaster(await dumpFiles('db1'), 'db1');
     master.bgsaveReplies = 1000;
