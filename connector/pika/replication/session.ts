@@ -12,29 +12,19 @@
 import type { Logger } from '../../../runtime/api/index.ts';
 import { BinlogContinuity, BinlogGapError } from '../binlog/continuity.ts';
 import { readPushedBinlog } from '../binlog/binlog-sync.ts';
-import { formatPosition, toBinlogPosition, type BinlogItem, type BinlogPosition } from '../binlog/item.ts';
+import { formatPosition, type BinlogItem, type BinlogPosition } from '../binlog/item.ts';
 import { PikaProtocolError } from '../protocol/errors.ts';
-import { InnerType, StatusCode, TrySyncReplyCode, type InnerResponse, type PbNode } from '../protocol/messages.ts';
+import { InnerType, StatusCode, type InnerResponse, type PbNode } from '../protocol/messages.ts';
 import { ConnectError } from '../../../runtime/api/index.ts';
 import { DEFAULT_TIMINGS, systemClock, type SessionClock, type SessionTimings } from './clock.ts';
 import { ConnectionClosedError, ReplConnection } from './connection.ts';
 import { ReplicationGapError, ReplicationRefusedError } from './errors.ts';
+import { metaSyncRefusal, parseMasterInfo, sessionOrGap, trySync, type MasterInfo, type StartPoint } from './handshake.ts';
+
+export type { MasterInfo, StartPoint } from './handshake.ts';
 import {
-  ackRequest, firstBinlogSyncRequest, metaSyncRequest, pingRequest, removeSlaveNodeRequest, trySyncRequest, type AckPosition,
+  ackRequest, firstBinlogSyncRequest, metaSyncRequest, pingRequest, removeSlaveNodeRequest, type AckPosition,
 } from './requests.ts';
-
-export interface MasterInfo {
-  /** Null when the master sent none (before 3.5.1) or an empty one. */
-  replicationId: string | null;
-  runId: string | null;
-  /** DB names in the master's order ("db0", "db1", …). */
-  dbs: string[];
-  /** '3.5' when MetaSync lacks db_instance_num (masters before 4.0). */
-  profile: '4.0' | '3.5';
-}
-
-/** Where a DB starts on the first connection: after a position, or at the master's current end (a new replica). */
-export type StartPoint = BinlogPosition | 'current';
 
 export interface ReceivedItem {
   db: string;
@@ -325,7 +315,7 @@ export class ReplicationSession {
   private async metaSync(conn: ReplConnection): Promise<MasterInfo> {
     for (let attempt = 1; ; attempt++) {
       const reply = await conn.request(metaSyncRequest(this.identity!, this.options.password), InnerType.kMetaSync, this.timings.requestTimeoutMs);
-      if (reply.code === StatusCode.kOk) return this.masterInfo(reply);
+      if (reply.code === StatusCode.kOk) return this.checkReplicationId(parseMasterInfo(reply));
       if (reply.code === StatusCode.kOther) {
         // The master still maps our identity to an older connection; proceeding would let that connection's close
         // delete the new session's nodes (§5.4.5). Wait until it notices.
@@ -335,25 +325,11 @@ export class ReplicationSession {
         if (this.stopping || conn.closed) throw new ConnectionClosedError('stopped while waiting to retry MetaSync');
         continue;
       }
-      const text = reply.reply ?? '';
-      throw new ReplicationRefusedError(
-        `the master refused MetaSync: ${JSON.stringify(text)}${/auth/i.test(text) ? ' (check pika.password: it must equal the master\'s requirepass)' : ''}`,
-        /auth/i.test(text) ? 'PIKA_AUTH' : 'PIKA_REPL_REFUSED',
-      );
+      throw metaSyncRefusal(reply);
     }
   }
 
-  private masterInfo(reply: InnerResponse): MasterInfo {
-    const meta = reply.meta_sync;
-    if (!meta) throw new PikaProtocolError('MetaSync reply kOk without its meta_sync part');
-    const dbsInfo = meta.dbs_info ?? [];
-    if (dbsInfo.length === 0) throw new PikaProtocolError('MetaSync reply lists no DB');
-    const info: MasterInfo = {
-      replicationId: meta.replication_id ? meta.replication_id : null,
-      runId: meta.run_id ? meta.run_id : null,
-      dbs: dbsInfo.map((d) => d.db_name),
-      profile: dbsInfo[0]!.db_instance_num === undefined ? '3.5' : '4.0',
-    };
+  private checkReplicationId(info: MasterInfo): MasterInfo {
     const previous = this.master;
     if (previous && previous.replicationId !== info.replicationId) {
       const db = [...this.dbs.keys()][0] ?? info.dbs[0]!;
@@ -380,21 +356,13 @@ export class ReplicationSession {
     return wanted;
   }
 
-  private async trySync(conn: ReplConnection, db: string, at: BinlogPosition): Promise<{ code: number; master: BinlogPosition | undefined; sessionId: number | undefined }> {
-    const reply = await conn.request(trySyncRequest(this.identity!, db, at), InnerType.kTrySync, this.timings.requestTimeoutMs);
-    if (reply.code !== StatusCode.kOk) throw new ReplicationRefusedError(`${db}: the master refused TrySync: ${JSON.stringify(reply.reply ?? '')}`, 'PIKA_TRYSYNC_REFUSED');
-    const ts = reply.try_sync;
-    if (!ts) throw new PikaProtocolError(`${db}: TrySync reply kOk without its try_sync part`);
-    return { code: ts.reply_code, master: ts.binlog_offset ? toBinlogPosition(ts.binlog_offset) : undefined, sessionId: ts.session_id };
-  }
-
   private async syncDb(conn: ReplConnection, name: string, master: MasterInfo): Promise<void> {
     const db = this.dbs.get(name)!;
     let from = db.resumeFrom;
     if (!from) {
       const start = this.options.start(name, master);
       if (start === 'current') {
-        const probe = await this.trySync(conn, name, { filenum: 0, offset: 0 });
+        const probe = await trySync(conn, this.identity!, name, this.timings.requestTimeoutMs, { filenum: 0, offset: 0 });
         if (!probe.master) throw new PikaProtocolError(`${name}: the master's TrySync reply carries no binlog position (reply code ${probe.code}); cannot start at its current position`);
         from = probe.master;
         this.options.logger.info('no start position: starting at the master\'s current binlog position, like a new replica', { db: name, position: formatPosition(from) });
@@ -402,28 +370,15 @@ export class ReplicationSession {
         from = start;
       }
     }
-    const reply = await this.trySync(conn, name, from);
-    const positions = { requested: from, master: reply.master };
-    switch (reply.code) {
-      case TrySyncReplyCode.kOk:
-        break;
-      case TrySyncReplyCode.kSyncPointBePurged:
-        throw new ReplicationGapError('purged', name, 'the master has purged the binlog file holding this position (TrySync kSyncPointBePurged)', positions);
-      case TrySyncReplyCode.kSyncPointLarger:
-        throw new ReplicationGapError('larger', name, 'the position lies beyond the master\'s binlog (TrySync kSyncPointLarger): the master was replaced or rolled back', positions);
-      case TrySyncReplyCode.kError:
-        throw new ReplicationGapError('not-boundary', name, 'the master answered TrySync kError: the position is not an item boundary in its binlog (or it could not read its binlog)', positions);
-      default:
-        throw new PikaProtocolError(`${name}: unknown TrySync reply code ${reply.code}`);
-    }
-    if (reply.sessionId === undefined) throw new PikaProtocolError(`${name}: TrySync kOk without a session_id`);
-    db.sessionId = reply.sessionId;
+    const reply = await trySync(conn, this.identity!, name, this.timings.requestTimeoutMs, from);
+    const sessionId = sessionOrGap(name, from, reply);
+    db.sessionId = sessionId;
     db.resumeFrom = from;
     db.continuity = new BinlogContinuity(name, from);
     db.unacked = 0;
-    conn.send(firstBinlogSyncRequest(this.identity!, name, reply.sessionId, from));
+    conn.send(firstBinlogSyncRequest(this.identity!, name, sessionId, from));
     db.lastSentAt = this.clock.now();
-    this.options.logger.debug('binlog sync activated', { db: name, session_id: reply.sessionId, from: formatPosition(from) });
+    this.options.logger.debug('binlog sync activated', { db: name, session_id: sessionId, from: formatPosition(from) });
   }
 
   // ---------- streaming ----------
