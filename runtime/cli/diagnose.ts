@@ -1,0 +1,166 @@
+import { writeFileSync } from 'node:fs';
+import { arch, platform, release } from 'node:os';
+import { createRequire } from 'node:module';
+import { ConfigError } from '../api/errors.ts';
+import { loadConnectorConfig, loadWorkerConfig, readPropertiesFile, type WorkerConfig } from '../config/index.ts';
+import { bundledPlugins } from '../bundled-plugins.ts';
+import { KafkaJsClient } from '../kafka/kafkajs-client.ts';
+import { readOffsets } from '../rest/offset-admin.ts';
+import { basicAuth, versionInfo } from '../rest/index.ts';
+import { maskConfig } from '../rest/masking.ts';
+import { createRootLogger } from '../util/logger.ts';
+
+export interface DiagnoseOptions {
+  /** REST base URL of a running worker; default: the worker file's first listener, else http://127.0.0.1:8083. */
+  url?: string;
+  /** Output file; default pika-connect-diagnose-<time>.json in the current directory. */
+  out?: string;
+  /** Bound on each Kafka / HTTP step (ms). */
+  timeoutMs?: number;
+}
+
+/**
+ * `pika-connect diagnose [worker.properties] [connector.properties…]`: one JSON support bundle with versions,
+ * redacted configs and their problems, the running worker's status, loggers and metrics (through its REST API when
+ * one answers), topic metadata and committed offsets. Every step that fails is recorded with its error instead.
+ * Secrets are replaced by "[hidden]". Returns the path written.
+ */
+export async function runDiagnose(workerFile: string | undefined, connectorFiles: string[], opts: DiagnoseOptions = {}): Promise<string> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const bundle: Record<string, unknown> = { generated_at: new Date().toISOString(), versions: versions() };
+
+  let worker: WorkerConfig | undefined;
+  if (workerFile) {
+    const section: Record<string, unknown> = { file: workerFile, props: redactedFile(workerFile) };
+    try {
+      worker = loadWorkerConfig(workerFile);
+    } catch (error) {
+      section.problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
+    }
+    bundle.worker_config = section;
+  }
+  const plugins = bundledPlugins();
+  const lookup = Object.assign((cls: string) => plugins.connector(cls), { knownNames: () => plugins.connectorNames() });
+  const connectors = connectorFiles.map((file) => {
+    const props = redactedFile(file);
+    let problems: string[] = [];
+    try {
+      loadConnectorConfig(file, lookup);
+    } catch (error) {
+      problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
+    }
+    return { file, props, ...(problems.length ? { problems } : {}) };
+  });
+  if (connectors.length) bundle.connector_configs = connectors;
+
+  const base = (opts.url ?? worker?.listeners[0]?.replace('://:', '://127.0.0.1:') ?? 'http://127.0.0.1:8083').replace(/\/$/, '');
+  bundle.rest = await restSnapshot(base, worker, timeoutMs);
+
+  if (worker) bundle.kafka = await kafkaSnapshot(worker, connectors.map((c) => c.props), bundle.rest as RestSnapshot, timeoutMs);
+
+  const path = opts.out ?? `pika-connect-diagnose-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(path, `${JSON.stringify(bundle, null, 2)}\n`);
+  return path;
+}
+
+type RestSnapshot = { url: string; reachable: boolean; [k: string]: unknown };
+
+async function restSnapshot(base: string, worker: WorkerConfig | undefined, timeoutMs: number): Promise<RestSnapshot> {
+  const auth = worker ? safe(() => basicAuth(worker)) : undefined;
+  const headers: Record<string, string> = auth && 'user' in auth ? { authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}` } : {};
+  const get = async (path: string, json = true): Promise<unknown> => {
+    const res = await fetch(`${base}${path}`, { headers, signal: AbortSignal.timeout(timeoutMs) });
+    const text = await res.text();
+    if (!res.ok) return { error: `HTTP ${res.status}: ${text.slice(0, 500)}` };
+    return json ? JSON.parse(text) : text;
+  };
+  try {
+    const root = await get('/');
+    const snapshot: RestSnapshot = { url: base, reachable: true, root };
+    for (const [key, path, json] of [
+      ['connectors', '/connectors?expand=status&expand=info', true],
+      ['loggers', '/admin/loggers', true],
+      ['metrics', '/metrics', false],
+    ] as const) {
+      snapshot[key] = await get(path, json).catch((error: Error) => ({ error: error.message }));
+    }
+    return snapshot;
+  } catch (error) {
+    return { url: base, reachable: false, error: `no worker answered: ${(error as Error).message}` };
+  }
+}
+
+async function kafkaSnapshot(worker: WorkerConfig, connectorProps: Array<Record<string, string>>, rest: RestSnapshot, timeoutMs: number): Promise<Record<string, unknown>> {
+  const logger = createRootLogger('error');
+  const client = new KafkaJsClient({ brokers: worker.bootstrapServers, clientId: `${worker.clientId}-diagnose`, logger, connectTimeoutMs: timeoutMs });
+  const names = new Set<string>();
+  for (const props of connectorProps) if (props.name) names.add(props.name);
+  const running = rest.connectors && typeof rest.connectors === 'object' && !('error' in rest.connectors) ? Object.keys(rest.connectors) : [];
+  for (const n of running) names.add(n);
+  const topics = new Set([worker.offsetStorageTopic]);
+  for (const props of connectorProps) {
+    for (const [key, value] of Object.entries(props)) if (/(^|\.)topic(\.name)?$/.test(key) && value) topics.add(value);
+  }
+  const out: Record<string, unknown> = { bootstrap_servers: worker.bootstrapServers };
+  try {
+    const admin = await withTimeout(client.admin(), timeoutMs, 'connecting to Kafka');
+    try {
+      out.cluster_id = await admin.clusterId?.().catch((e: Error) => ({ error: e.message }));
+      const existing = await admin.existingTopics([...topics]);
+      out.missing_topics = [...topics].filter((t) => !existing.has(t));
+      out.topics = existing.size ? await admin.topicMetadata?.([...existing]).catch((e: Error) => ({ error: e.message })) : [];
+      out.offsets_topic_config = await admin.topicConfig(worker.offsetStorageTopic, ['cleanup.policy', 'min.insync.replicas']).catch((e: Error) => ({ error: e.message }));
+    } finally {
+      await admin.close().catch(() => {});
+    }
+    const offsets: Record<string, unknown> = {};
+    for (const name of names) {
+      offsets[name] = await withTimeout(readOffsets(client, worker.offsetStorageTopic, name), timeoutMs * 3, 'reading offsets')
+        .then((o) => o.offsets)
+        .catch((e: Error) => ({ error: e.message }));
+    }
+    out.offsets = offsets;
+  } catch (error) {
+    out.error = (error as Error).message;
+  } finally {
+    await client.close();
+  }
+  return out;
+}
+
+function versions(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  const pkgVersion = (name: string): string => safe(() => (require(`${name}/package.json`) as { version: string }).version) ?? 'unknown';
+  const { version, commit } = versionInfo();
+  return {
+    pika_connect: version, commit, node: process.version, os: `${platform()} ${release()} ${arch()}`,
+    kafkajs: pkgVersion('kafkajs'), 'prom-client': pkgVersion('prom-client'), pino: pkgVersion('pino'),
+  };
+}
+
+/** The file's keys with secrets hidden; an unreadable file gives an error entry. */
+function redactedFile(file: string): Record<string, string> {
+  try {
+    const { entries } = readPropertiesFile(file);
+    return maskConfig(Object.fromEntries([...entries.values()].map((e) => [e.key, e.value])));
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+function safe<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
