@@ -15,8 +15,11 @@ import { parseCommittedOffset, sourceOffset, sourcePartition } from './offsets.t
 const POLL_WAIT_MS = 500;
 const STATUS_EVERY_MS = 1000;
 
-/** Gaps seen per connector in this process (a failed task is restarted as a new instance; the count stays). */
-const gapCounts = new Map<string, number>();
+/**
+ * Distinct gaps seen per connector in this process. A failed task is restarted as a new instance and meets the same
+ * gap again: that is one gap (`gaps`), reported once more (`gap_reports`).
+ */
+const gapsSeen = new Map<string, { gaps: Set<string>; reports: number }>();
 
 /** Test seams: scaled timers and a fake clock. */
 export interface PikaSourceTaskOptions {
@@ -157,12 +160,16 @@ export class PikaSourceTask implements SourceTask {
   private onSessionFailure(error: Error): Error {
     if (!(error instanceof ReplicationGapError)) return error;
     const name = this.context.connectorName;
-    const count = (gapCounts.get(name) ?? 0) + 1;
-    gapCounts.set(name, count);
+    const seen = gapsSeen.get(name) ?? { gaps: new Set<string>(), reports: 0 };
+    gapsSeen.set(name, seen);
+    seen.gaps.add(`${error.db}/${error.kind}/${error.requested ? formatPosition(error.requested) : '-'}`);
+    seen.reports++;
+    const count = seen.gaps.size;
     const policy = this.settings.snapshotOnGap;
     this.context.logger.error('binlog gap: incremental replication cannot continue', { db: error.db, kind: error.kind, gaps: count, 'snapshot.on.gap': policy, detail: error.message });
     this.context.reportStatus({
       gaps: count,
+      gap_reports: seen.reports,
       last_gap: { db: error.db, kind: error.kind, message: error.message, requested: error.requested ?? null, master: error.master ?? null, policy },
     });
     this.reportStatus();
@@ -190,7 +197,7 @@ export class PikaSourceTask implements SourceTask {
         items_awaiting_commit: this.tracker.pending,
         ...this.session.stats,
       },
-      gaps: gapCounts.get(this.context.connectorName) ?? 0,
+      gaps: gapsSeen.get(this.context.connectorName)?.gaps.size ?? 0,
     });
   }
 }

@@ -134,6 +134,12 @@ test('a gap (committed offset of another replication id) is logged, counted in s
         assert.equal((ctx.status.last_gap as { kind: string }).kind, 'replication-id-changed');
         assert.ok(ctx.log.some((l) => l.level === 'error' && /binlog gap/.test(l.msg)));
       });
+      // The runtime restarts the failed task: the same gap again is one gap, reported twice.
+      await withTask(m, config(m, { 'snapshot.on.gap': policy }), ctx, async (task) => {
+        await assert.rejects(pollUntil(task, 1), pattern);
+        assert.equal(ctx.status.gaps, 1);
+        assert.equal(ctx.status.gap_reports, 2);
+      });
     }
   } finally {
     await m.stop();
