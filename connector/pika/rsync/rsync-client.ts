@@ -1,5 +1,5 @@
 // rsync2 client: downloads one DB's dump from a Pika 3.5/4.0 master (pika-protocol.md §7.2) into
-// `<dir>/dump-<snapshot_uuid>/`, with a resume journal in `<dir>/rsync-journal.json`.
+// `<dir>/<db>/dump-<snapshot_uuid>/`, with a resume journal in `<dir>/<db>/rsync-journal.json`.
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -27,7 +27,10 @@ export interface RsyncProgress {
 export interface RsyncDownloadOptions {
   /** DB name as MetaSync lists it (`db0`). Only ever ask for DBs the master announced. */
   db: string;
-  /** Local download directory (created if missing); this client owns its `dump-*` subdirectories and journal. */
+  /**
+   * Local download directory (created if missing). Each DB gets its own subdirectory `<dir>/<db>/`, which this
+   * client owns: the journal `rsync-journal.json` and `dump-<uuid>/` (older `dump-*` directories are removed).
+   */
   dir: string;
   connect: RsyncTransportFactory;
   /** Concurrent file readers on the one connection, 1..4 (default 4). */
@@ -107,6 +110,7 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export const dumpDirName = (uuid: string): string => `dump-${uuid}`;
+const dbDirOf = (o: { dir: string; db: string }): string => join(o.dir, o.db);
 
 /**
  * Downloads the dump the master currently offers for `db`. Contracts:
@@ -119,7 +123,8 @@ export const dumpDirName = (uuid: string): string => `dump-${uuid}`;
  */
 export async function downloadDump(options: RsyncDownloadOptions): Promise<RsyncDownloadResult> {
   const opts = defaults(options);
-  await mkdir(opts.dir, { recursive: true });
+  if (!/^db\d+$/.test(opts.db)) throw new RangeError(`rsync2 db name must be db<N> as MetaSync lists it, got ${JSON.stringify(opts.db)}`);
+  await mkdir(dbDirOf(opts), { recursive: true });
   let restarts = 0;
   let reconnects = 0;
   for (;;) {
@@ -157,9 +162,9 @@ function throwIfAborted(opts: Opts): void {
 
 /** The journal's dump directory when its download completed (for a restart that only needs the local files). */
 export async function completedDownload(dir: string, db: string): Promise<{ snapshotUuid: string; dumpDir: string } | undefined> {
-  const j = await loadJournal(dir);
+  const j = await loadJournal(dbDirOf({ dir, db }));
   if (!j || j.db !== db || !j.complete) return undefined;
-  return { snapshotUuid: j.snapshot_uuid, dumpDir: join(dir, dumpDirName(j.snapshot_uuid)) };
+  return { snapshotUuid: j.snapshot_uuid, dumpDir: join(dbDirOf({ dir, db }), dumpDirName(j.snapshot_uuid)) };
 }
 
 async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<RsyncDownloadResult, 'restarts'>> {
@@ -168,7 +173,7 @@ async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<Rsy
   const names = meta.meta_resp?.filenames ?? [];
   checkMetaList(names, opts.db);
 
-  const dumpDir = join(opts.dir, dumpDirName(uuid));
+  const dumpDir = join(dbDirOf(opts), dumpDirName(uuid));
   const journal = await prepareJournal(opts, uuid, names, dumpDir);
   const todo = names.filter((n) => journal.files[n] === undefined);
   const filesResumed = names.length - todo.length;
@@ -202,7 +207,7 @@ async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<Rsy
       journal.files[name] = size;
       progress.filesDone++;
       opts.onProgress?.({ ...progress });
-      journalWrite = journalWrite.then(() => saveJournal(opts.dir, journal));
+      journalWrite = journalWrite.then(() => saveJournal(dbDirOf(opts), journal));
       await journalWrite;
     }
   };
@@ -215,7 +220,7 @@ async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<Rsy
   const md5 = createHash('md5').update(info).digest('hex');
   if (md5 !== uuid) {
     journal.files = {};
-    await saveJournal(opts.dir, journal);
+    await saveJournal(dbDirOf(opts), journal);
     throw new NewerDumpError(opts.db, uuid, md5, 'downloaded info file (md5)');
   }
   const again = await requestMeta(channel, opts);
@@ -223,7 +228,7 @@ async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<Rsy
     throw new NewerDumpError(opts.db, uuid, again.snapshot_uuid, 'final meta check');
   }
   journal.complete = true;
-  await saveJournal(opts.dir, journal);
+  await saveJournal(dbDirOf(opts), journal);
   return { db: opts.db, snapshotUuid: uuid, dumpDir, files: { ...journal.files }, filesResumed, bytesReceived: progress.bytesReceived };
 }
 
@@ -263,7 +268,7 @@ async function pollMeta(channel: RsyncChannel, opts: Opts): Promise<RsyncRespons
 
 /** Loads or resets the journal for `uuid`; removes other dumps' directories and files the journal cannot vouch for. */
 async function prepareJournal(opts: Opts, uuid: string, names: string[], dumpDir: string): Promise<DownloadJournal> {
-  const old = await loadJournal(opts.dir);
+  const old = await loadJournal(dbDirOf(opts));
   const journal: DownloadJournal = { version: 1, db: opts.db, snapshot_uuid: uuid, files: {}, complete: false };
   if (old && old.db === opts.db && old.snapshot_uuid === uuid) {
     for (const n of names) {
@@ -273,13 +278,13 @@ async function prepareJournal(opts: Opts, uuid: string, names: string[], dumpDir
       if (st?.isFile() && st.size === size) journal.files[n] = size;
     }
   }
-  for (const entry of await readdir(opts.dir, { withFileTypes: true })) {
+  for (const entry of await readdir(dbDirOf(opts), { withFileTypes: true })) {
     if (entry.isDirectory() && /^dump-[0-9a-f]{32}$/.test(entry.name) && entry.name !== dumpDirName(uuid)) {
-      await rm(join(opts.dir, entry.name), { recursive: true, force: true });
+      await rm(join(dbDirOf(opts), entry.name), { recursive: true, force: true });
     }
   }
   await mkdir(dumpDir, { recursive: true });
-  await saveJournal(opts.dir, journal);
+  await saveJournal(dbDirOf(opts), journal);
   return journal;
 }
 

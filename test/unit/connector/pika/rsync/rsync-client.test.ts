@@ -97,7 +97,7 @@ describe('rsync2 client replayed against the captured Pika 4.0.1 full sync', () 
       }
       assert.equal(matched.size, recordedFiles.size);
       assert.deepEqual(new Set(ourFiles.map((r) => r.req.reader_index)), new Set([0, 1, 2, 3]), 'four readers share the connection');
-      const journal = await loadJournal(dir);
+      const journal = await loadJournal(join(dir, db));
       assert.equal(journal?.complete, true);
       assert.deepEqual(await completedDownload(dir, db), { snapshotUuid: result.snapshotUuid, dumpDir: result.dumpDir });
     });
@@ -219,7 +219,7 @@ describe('rsync2 client against an in-memory master', () => {
       downloadDump(opts({ dir, readers: 2, maxReconnects: 0, connect: async () => new ScriptedTransport(master.answer) })),
       (e: RsyncError) => e.retriable && /connection closed/.test(e.message),
     );
-    const journal = (await loadJournal(dir))!;
+    const journal = (await loadJournal(join(dir, 'db0')))!;
     const done = Object.keys(journal.files);
     assert.ok(done.length >= 9 && done.length <= 11, `journal lists the completed files (${done.length})`);
     assert.equal(journal.complete, false);
@@ -273,6 +273,18 @@ describe('rsync2 client against an in-memory master', () => {
     assert.ok(served < 8);
   });
 
+  it('several DBs share one download directory without touching each other', async () => {
+    const dir = await tmp();
+    const m0 = new FakeMaster(await dumpFiles('db0'));
+    const m1 = new FakeMaster(await dumpFiles('db1'), 'db1');
+    const r0 = await downloadDump(opts({ db: 'db0', dir, connect: async () => new ScriptedTransport(m0.answer) }));
+    const r1 = await downloadDump(opts({ db: 'db1', dir, connect: async () => new ScriptedTransport(m1.answer) }));
+    assert.deepEqual(await completedDownload(dir, 'db0'), { snapshotUuid: m0.uuid, dumpDir: r0.dumpDir });
+    assert.deepEqual(await completedDownload(dir, 'db1'), { snapshotUuid: m1.uuid, dumpDir: r1.dumpDir });
+    assert.deepEqual(await listFiles(r0.dumpDir), [...m0.files.keys()].sort());
+    await assert.rejects(downloadDump(opts({ db: '../db0', dir, connect: async () => assert.fail('must not connect') })), /db name must be db<N>/);
+  });
+
   it('a journal entry whose file is missing or has another size is downloaded again', async () => {
     const master = new FakeMaster(await dumpFiles('db1'), 'db1');
     const dir = await tmp();
@@ -302,7 +314,7 @@ describe('rsync2 client against an in-memory master', () => {
     assert.ok(warnings.some((w) => w.includes(oldUuid) && /restarting/.test(w)));
     assert.deepEqual(await listFiles(r.dumpDir), Object.keys(newer).sort());
     for (const [name, data] of Object.entries(newer)) assert.deepEqual(await readFile(join(r.dumpDir, name)), data, name);
-    assert.deepEqual((await readdir(dir)).sort(), [`dump-${r.snapshotUuid}`, JOURNAL_FILE], 'the old dump directory is gone');
+    assert.deepEqual((await readdir(join(dir, 'db0'))).sort(), [`dump-${r.snapshotUuid}`, JOURNAL_FILE], 'the old dump directory is gone');
   });
 
   it('gives up after maxRestarts when the dump keeps changing', async () => {
@@ -340,7 +352,7 @@ describe('rsync2 client against an in-memory master', () => {
         (e: RsyncError) => e.code === 'PIKA_RSYNC_BAD_NAME',
       );
       assert.equal(t.requests.filter((x) => x.req.type === RsyncType.kRsyncFile).length, 0);
-      assert.deepEqual(await readdir(dir), []);
+      assert.deepEqual(await readdir(join(dir, 'db1')), []);
     });
   }
 
