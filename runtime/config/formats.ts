@@ -212,8 +212,8 @@ export const listenerList = listOf({
     if (scheme !== 'http' && scheme !== 'https') return 'scheme must be http or https';
     const { host, port, bracketed } = splitHostPort(m[2] ?? '');
     if (port === undefined) return 'no port';
-    // An empty host means "all interfaces", as in Kafka Connect's listeners.
-    return (host === '' ? undefined : hostProblem(host, bracketed)) ?? portProblem(port);
+    // An empty host means "all interfaces", as in Kafka Connect's listeners; port 0 means any free port.
+    return (host === '' ? undefined : hostProblem(host, bracketed)) ?? (port === '0' ? undefined : portProblem(port));
   },
 });
 
