@@ -223,9 +223,14 @@ async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<Rsy
     await saveJournal(dbDirOf(opts), journal);
     throw new NewerDumpError(opts.db, uuid, md5, 'downloaded info file (md5)');
   }
-  const again = await requestMeta(channel, opts);
-  if (again.code === RsyncStatusCode.kOk && again.snapshot_uuid !== uuid) {
-    throw new NewerDumpError(opts.db, uuid, again.snapshot_uuid, 'final meta check');
+  // A bgsave started meanwhile (kErr / no reply / another uuid) may have rewritten files under us: start over.
+  const again = await requestMeta(channel, opts).catch((err: unknown) => {
+    if (err instanceof RsyncTimeoutError) return undefined;
+    throw err;
+  });
+  if (!again || again.code !== RsyncStatusCode.kOk || again.snapshot_uuid !== uuid) {
+    const seen = again ? `${again.snapshot_uuid || '""'} (code ${again.code})` : '(no reply)';
+    throw new NewerDumpError(opts.db, uuid, seen, 'final meta check');
   }
   journal.complete = true;
   await saveJournal(dbDirOf(opts), journal);

@@ -317,6 +317,17 @@ describe('rsync2 client against an in-memory master', () => {
     assert.deepEqual((await readdir(join(dir, 'db0'))).sort(), [`dump-${r.snapshotUuid}`, JOURNAL_FILE], 'the old dump directory is gone');
   });
 
+  it('restarts when a bgsave is running at the final meta check (files may have been rewritten under us)', async () => {
+    const master = new FakeMaster(await dumpFiles('db1'), 'db1');
+    let served = 0;
+    master.beforeFileReply = () => {
+      if (++served === master.files.size) master.bgsaveReplies = 2; // the last file's reply, then kErr twice
+    };
+    const r = await downloadDump(opts({ db: 'db1', dir: await tmp(), connect: async () => new ScriptedTransport(master.answer) }));
+    assert.equal(r.restarts, 1);
+    assert.equal(r.filesResumed, master.files.size, 'same uuid after the bgsave: the journal keeps every file');
+  });
+
   it('gives up after maxRestarts when the dump keeps changing', async () => {
     const master = new FakeMaster(await dumpFiles('db1'), 'db1');
     let n = 0;
