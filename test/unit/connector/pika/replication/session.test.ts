@@ -251,3 +251,21 @@ test('a restarted master (same replication id) is reconnected to and every DB re
     await s.stop();
   });
 });
+
+test('a master waiting for our acks may be silent: a slow sink (no commit for longer than the silence timeout) causes no reconnect', async () => {
+  await withMaster({ syncWindowSize: 50 }, async (m) => {
+    const s = newSession(m.ports.repl);
+    s.start();
+    await s.ready();
+    for (let i = 0; i < 100; i++) m.exec(0, ['SET', `k${i}`, String(i)]);
+    const c = new Consumer(s);
+    await waitFor(() => s.stats.itemsReceived >= 50, 'the first window');
+    await c.takeSome(false);
+    await sleep(3000); // 30 s of Pika time: no item, no keepalive (the master waits for acks), our pings keep the node
+    assert.equal(s.stats.connects, 1, 'no reconnect while we owe acks');
+    c.commitPending();
+    await c.until(100);
+    assert.equal(s.stats.connects, 1);
+    await s.stop();
+  });
+});
