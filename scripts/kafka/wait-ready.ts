@@ -3,7 +3,8 @@
 // Exit codes (used by scripts/kafka.sh): 0 ready, 2 a broker process died, 3 timed out, 64 bad arguments.
 // Ready means: a metadata request through <bootstrap> lists at least <brokerCount> live brokers, and, when nodeId is
 // given (a restarted cluster node), that node is back in the in-sync replica set of every partition it replicates.
-import { Kafka, logLevel } from 'kafkajs';
+// On a fresh start it also warms up the group and transaction coordinators (see warmUpCoordinators).
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 
 const EXIT_DIED = 2;
 const EXIT_TIMEOUT = 3;
@@ -37,6 +38,27 @@ function isAlive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const WARMUP_ID = 'kafka-sh-warmup';
+
+/**
+ * The first group lookup and the first InitProducerId create __consumer_offsets and __transaction_state; until their
+ * coordinators have loaded, clients get COORDINATOR_NOT_AVAILABLE / COORDINATOR_LOAD_IN_PROGRESS, and kafkajs gives
+ * up after a few retries on a loaded machine. Both topics have one partition (server.properties), so once one group
+ * and one transactional id work, every group and transactional id does. Throws while they are not ready.
+ */
+async function warmUpCoordinators(kafka: Kafka, admin: Admin): Promise<void> {
+  await admin.describeGroups([WARMUP_ID]);
+  // kafkajs refuses an idempotent producer without retries; the caller's loop retries anyway, so keep them few.
+  const producer = kafka.producer({
+    transactionalId: WARMUP_ID, idempotent: true, maxInFlightRequests: 1, retry: { retries: 1 },
+  });
+  try {
+    await producer.connect();
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
+}
+
 /** Undefined when ready, else what is still missing. */
 async function notReadyReason(args: Args): Promise<string | undefined> {
   const kafka = new Kafka({
@@ -52,7 +74,10 @@ async function notReadyReason(args: Args): Promise<string | undefined> {
     await admin.connect();
     const cluster = await admin.describeCluster();
     if (cluster.brokers.length < args.brokers) return `${cluster.brokers.length} of ${args.brokers} brokers registered`;
-    if (args.catchUpNode === undefined) return undefined;
+    if (args.catchUpNode === undefined) {
+      await warmUpCoordinators(kafka, admin);
+      return undefined;
+    }
     const node = args.catchUpNode;
     const { topics } = await admin.fetchTopicMetadata();
     const behind = topics.flatMap((t) => t.partitions
