@@ -85,6 +85,9 @@ claim_ports() {
     if ! ln -s "$$" "$CLAIMS/$port" 2>/dev/null; then
       owner="$(readlink "$CLAIMS/$port" 2>/dev/null || true)"
       if [[ -z "$owner" ]] || kill -0 "$owner" 2>/dev/null; then continue; fi
+      # The owner died without cleaning up (e.g. SIGKILL): stop what it left running before reusing the ports.
+      KAFKA_NAME="test-$port" bash scripts/kafka.sh stop >/dev/null 2>&1 || true
+      [[ -f scripts/registry.sh ]] && { REGISTRY_PORT="$(registry_port_for "$port")" bash scripts/registry.sh stop >/dev/null 2>&1 || true; }
       rm -f "$CLAIMS/$port"
       ln -s "$$" "$CLAIMS/$port" 2>/dev/null || continue
     fi
