@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { FrameDecoder } from '../../../../../connector/pika/protocol/frame-decoder.ts';
-import { decodeInnerRequest, decodeInnerResponse, InnerType, type InnerRequest } from '../../../../../connector/pika/protocol/messages.ts';
+import { decodeInnerRequest, decodeInnerResponse, encodeInnerResponse, InnerType, type InnerRequest } from '../../../../../connector/pika/protocol/messages.ts';
+import { encodeFrame } from '../../../../../connector/pika/protocol/frame-decoder.ts';
 import { newSession, waitFor } from './session-helpers.ts';
 
 const RAW = new URL('../../../../../../shared/pika-vectors-errors/raw/', import.meta.url);
@@ -169,6 +170,50 @@ test('a real 3.5.5 MetaSync reply (no db_instance_num) makes the session use the
     s.start();
     await s.ready();
     assert.equal(s.master?.profile, '3.5');
+  } finally {
+    await s.stop();
+    await master.close();
+  }
+});
+
+/** The real push of case 09 (25 items, session 0), altered. */
+function alteredPush(change: (items: NonNullable<ReturnType<typeof decodeInnerResponse>['binlog_sync']>) => void): Buffer {
+  const response = decodeInnerResponse(frame('09_binlogsync_first_send/002_A_resp.bin').subarray(4));
+  change(response.binlog_sync!);
+  return encodeFrame(encodeInnerResponse(response));
+}
+
+function streamingMaster(push: Buffer): ScriptedMaster {
+  return new ScriptedMaster((request) => {
+    if (request.type === InnerType.kMetaSync) return ['01_metasync_ok/002_A_resp.bin'];
+    if (request.type === InnerType.kTrySync) return ['08_trysync_ok_old_offset/002_A_resp.bin'];
+    if (request.type === InnerType.kBinlogSync && request.binlog_sync!.first_send) return [push];
+    return [];
+  });
+}
+
+test('an item missing from the real stream is a "discontinuity" gap naming both positions, never skipped', async () => {
+  const master = streamingMaster(alteredPush((items) => { items.splice(5, 1); }));
+  const s = newSession(await master.listen(), { dbs: ['db0'], start: () => ({ filenum: 35, offset: 0 }) });
+  try {
+    s.start();
+    const taken = [];
+    await assert.rejects(async () => { for (;;) taken.push(...await s.take(100, 10_000)); },
+      (e: Error & { kind?: string }) => e.kind === 'discontinuity' && /expected the item to start at/.test(e.message));
+    assert.ok(taken.length <= 5, 'nothing after the hole was delivered');
+  } finally {
+    await s.stop();
+    await master.close();
+  }
+});
+
+test('items of another session id are ignored as Pika\'s replica does (stale session)', async () => {
+  const master = streamingMaster(alteredPush((items) => { for (const i of items) i.session_id = 7; }));
+  const s = newSession(await master.listen(), { dbs: ['db0'], start: () => ({ filenum: 35, offset: 0 }) });
+  try {
+    s.start();
+    await waitFor(() => s.stats.staleMessagesIgnored === 1, 'the stale message');
+    assert.deepEqual(await s.take(100, 100), []);
   } finally {
     await s.stop();
     await master.close();
