@@ -233,6 +233,10 @@ export class ReplicationSession {
   private async runConnection(): Promise<boolean> {
     const { host, port, logger } = this.options;
     const conn = await ReplConnection.open(host, port, this.clock, this.timings.requestTimeoutMs);
+    if (this.stopping) {
+      conn.close();
+      return false;
+    }
     const generation = ++this.generation;
     this.stats.connects++;
     this.conn = conn;

@@ -269,3 +269,14 @@ test('a master waiting for our acks may be silent: a slow sink (no commit for lo
     await s.stop();
   });
 });
+
+test('stop() right after start() (handshake not done) ends the session without leaving a slave behind', async () => {
+  await withMaster({}, async (m) => {
+    const s = newSession(m.ports.repl);
+    s.start();
+    await s.stop();
+    await sleep(100);
+    assert.equal(m.repl.dbs[0]!.nodes.size, 0);
+    assert.equal(s.isStreaming, false);
+  });
+});
