@@ -4,17 +4,22 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { encodeRsyncRequest, RsyncType } from '../../../../../connector/pika/protocol/messages.ts';
+import { decodeRsyncRequest, encodeRsyncRequest, RsyncType } from '../../../../../connector/pika/protocol/messages.ts';
 import { NewerDumpError, RsyncError } from '../../../../../connector/pika/rsync/errors.ts';
 import { JOURNAL_FILE, loadJournal } from '../../../../../connector/pika/rsync/journal.ts';
 import { completedDownload, downloadDump, type RsyncDownloadOptions } from '../../../../../connector/pika/rsync/rsync-client.ts';
+import { snapshotEvents } from '../../../../../connector/pika/snapshot/snapshot-events.ts';
 import { FakeMaster, md5, recordedServer, ScriptedTransport, splitFrames } from './fake-transports.ts';
 
 const shared = new URL('../../../../../../shared/', import.meta.url);
-const repl = fileURLToPath(new URL('pika-vectors/decoded/repl/', shared));
 const masterDump = fileURLToPath(new URL('pika-vectors/master_dump/20261122/', shared));
-/** The captured rsync2 connections (pika-vectors README): 52898 carried db1, 52902 db0. */
-const CAPTURES = { db1: 'rsync2_19222_52898', db0: 'rsync2_19222_52902' } as const;
+/** The captured rsync2 connections, one per DB (frames_index.jsonl of each vector set). */
+const CAPTURES = [
+  { version: '4.0.1', vectors: 'pika-vectors', db: 'db0', conn: 'rsync2_19222_52902', metas: 2 },
+  { version: '4.0.1', vectors: 'pika-vectors', db: 'db1', conn: 'rsync2_19222_52898', metas: 1 },
+  { version: '3.5.5', vectors: 'pika-vectors-3.5.5', db: 'db0', conn: 'rsync2_19222_36260', metas: 1 },
+  { version: '3.5.5', vectors: 'pika-vectors-3.5.5', db: 'db1', conn: 'rsync2_19222_36258', metas: 2 },
+] as const;
 
 const tmpDirs: string[] = [];
 after(async () => {
@@ -39,11 +44,13 @@ function opts(extra: Partial<RsyncDownloadOptions> & Pick<RsyncDownloadOptions, 
   return { db: 'db0', sleep: async (ms) => void noSleep.sleeps.push(ms), ...extra };
 }
 
-describe('rsync2 client replayed against the captured Pika 4.0.1 full sync', () => {
-  for (const db of ['db0', 'db1'] as const) {
-    it(`${db}: rebuilds the master's dump byte for byte, asking for what Pika's replica asked`, async () => {
-      const c2s = splitFrames(await readFile(join(repl, `${CAPTURES[db]}_c2s.bin`)));
-      const server = recordedServer(await readFile(join(repl, `${CAPTURES[db]}_s2c.bin`)));
+describe('rsync2 client replayed against the captured full syncs of Pika 4.0.1 and 3.5.5', () => {
+  for (const { version, vectors, db, conn, metas } of CAPTURES) {
+    it(`${version} ${db}: rebuilds the master's dump byte for byte, asking for what Pika's replica asked`, async () => {
+      const repl = fileURLToPath(new URL(`${vectors}/decoded/repl/`, shared));
+      const dumpDb = fileURLToPath(new URL(`${vectors}/master_dump/20261122/${db}/`, shared));
+      const c2s = splitFrames(await readFile(join(repl, `${conn}_c2s.bin`)));
+      const server = recordedServer(await readFile(join(repl, `${conn}_s2c.bin`)));
       const transports: ScriptedTransport[] = [];
       const sleeps: number[] = [];
       const dir = await tmp();
@@ -59,21 +66,23 @@ describe('rsync2 client replayed against the captured Pika 4.0.1 full sync', () 
       });
       assert.equal(transports.length, 1);
       assert.equal(result.restarts, 0);
-      // Same files, same bytes as the master's bgsave directory.
-      const expected = await listFiles(join(masterDump, db));
+      // Same files, same bytes as the master's bgsave directory (3.5.5 never lists streams/: README difference 3).
+      const expected = (await listFiles(dumpDb)).filter((f) => !f.startsWith('streams/'));
       assert.deepEqual(await listFiles(result.dumpDir), expected);
       for (const f of expected) {
-        assert.deepEqual(await readFile(join(result.dumpDir, f)), await readFile(join(masterDump, db, f)), f);
+        assert.deepEqual(await readFile(join(result.dumpDir, f)), await readFile(join(dumpDb, f)), f);
       }
-      assert.equal(result.snapshotUuid, md5(await readFile(join(masterDump, db, 'info'))));
+      assert.equal(result.snapshotUuid, md5(await readFile(join(dumpDb, 'info'))));
 
       // Requests: meta bytes identical to the replica's; the same set of file chunks; each file request
-      // byte-identical to the recorded one once its reader_index is set to the recorded one.
+      // byte-identical to the recorded one once its reader_index is set to the recorded one (and, for 3.5.5, whose
+      // replica throttles `count` to its bandwidth limit, once count is set to the recorded one: every recorded
+      // request started at offset 0 and got the whole file, as ours do).
       const ours = transports[0]!.requests;
       const recordedMeta = c2s.filter((b) => b[1] === RsyncType.kRsyncMeta);
       const ourMeta = ours.filter((r) => r.req.type === RsyncType.kRsyncMeta);
-      // db0's first meta was answered kErr while the bgsave ran: we polled again after a back-off.
-      assert.equal(recordedMeta.length, db === 'db0' ? 2 : 1);
+      // A first meta answered kErr while the bgsave ran (4.0.1 db0, 3.5.5 db1): we polled again after a back-off.
+      assert.equal(recordedMeta.length, metas);
       assert.equal(sleeps.length, recordedMeta.length - 1);
       assert.equal(ourMeta.length, recordedMeta.length + 1, 'one extra meta at the end re-checks the uuid');
       for (const m of ourMeta) assert.deepEqual(m.bytes, recordedMeta[0]);
@@ -88,15 +97,35 @@ describe('rsync2 client replayed against the captured Pika 4.0.1 full sync', () 
       const ourFiles = ours.filter((r) => r.req.type === RsyncType.kRsyncFile);
       assert.equal(ourFiles.length, recordedFiles.size);
       const matched = new Set<string>();
+      const recordedCount = new Map(
+        c2s.filter((b) => b[1] === RsyncType.kRsyncFile).map((b) => {
+          const r = decodeRsyncRequest(b);
+          return [r.file_req!.filename, r.file_req!.count] as const;
+        }),
+      );
       for (const { req } of ourFiles) {
         assert.ok(req.reader_index >= 0 && req.reader_index <= 3, 'reader_index 0..3');
-        const candidates = [0, 1, 2, 3].map((r) => Buffer.from(encodeRsyncRequest({ ...req, reader_index: r })).toString('latin1'));
+        assert.equal(req.file_req!.count, 4194304n);
+        const count = version === '3.5.5' ? recordedCount.get(req.file_req!.filename) ?? req.file_req!.count : req.file_req!.count;
+        const candidates = [0, 1, 2, 3].map((r) =>
+          Buffer.from(encodeRsyncRequest({ ...req, reader_index: r, file_req: { ...req.file_req!, count } })).toString('latin1'),
+        );
         const hit = candidates.find((c) => recordedFiles.has(c));
         assert.ok(hit, `request for ${req.file_req!.filename}@${req.file_req!.offset} matches a recorded one`);
         matched.add(hit);
       }
       assert.equal(matched.size, recordedFiles.size);
       assert.deepEqual(new Set(ourFiles.map((r) => r.req.reader_index)), new Set([0, 1, 2, 3]), 'four readers share the connection');
+      // The downloaded dump is a readable Pika dump: its snapshot events equal those of the master's directory.
+      const snapshotOpts = { db, sourceId: 't', source: { host: 'h', port: 9221, replication_id: null }, nowMs: Date.UTC(2026, 10, 23) };
+      const events = async (d: string) => {
+        const out: unknown[] = [];
+        for await (const r of snapshotEvents(d, snapshotOpts)) out.push(r.event);
+        return out;
+      };
+      const fromDownload = await events(result.dumpDir);
+      assert.ok(fromDownload.length > 5);
+      assert.deepEqual(fromDownload, await events(dumpDb));
       const journal = await loadJournal(join(dir, db));
       assert.equal(journal?.complete, true);
       assert.deepEqual(await completedDownload(dir, db), { snapshotUuid: result.snapshotUuid, dumpDir: result.dumpDir });
