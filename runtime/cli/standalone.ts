@@ -2,7 +2,7 @@ import { ConfigError, ConnectError } from '../api/errors.ts';
 import { loadConnectorConfig, loadWorkerConfig, readPropertiesFile, type ConnectorConfig, type WorkerConfig } from '../config/index.ts';
 import { bundledPlugins } from '../bundled-plugins.ts';
 import type { PluginRegistry } from '../plugins.ts';
-import { createRootLogger, type RuntimeLogger } from '../util/logger.ts';
+import { createRootLogger, type LogLevel, type RuntimeLogger } from '../util/logger.ts';
 import { Worker } from '../worker/worker.ts';
 import { basicAuth, startRestApi, workerMetrics, type RestServer } from '../rest/index.ts';
 
@@ -17,8 +17,17 @@ export async function runStandalone(workerFile: string, connectorFiles: string[]
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
-  const logger = createRootLogger(worker.logLevel);
+  const logger = createRootLogger(startLogLevel(worker.logLevel));
   return runWorkerUntilSignal(worker, connectors, plugins, logger);
+}
+
+/** `PIKA_CONNECT_LOG_LEVEL` (error|warn|info|debug) wins over the worker's log.level; a bad value is said, not ignored. */
+function startLogLevel(configured: LogLevel): LogLevel {
+  const env = process.env.PIKA_CONNECT_LOG_LEVEL?.trim().toLowerCase();
+  if (env === undefined || env === '') return configured;
+  if (env === 'error' || env === 'warn' || env === 'info' || env === 'debug') return env;
+  process.stderr.write(`PIKA_CONNECT_LOG_LEVEL=${process.env.PIKA_CONNECT_LOG_LEVEL} is not one of error, warn, info, debug; using log.level=${configured}\n`);
+  return configured;
 }
 
 /** Loads every file and reports the problems of all of them at once. */

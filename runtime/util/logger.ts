@@ -25,7 +25,7 @@ export class LoggerLevels {
   version = 0;
 
   constructor(rootLevel: LoggerLevel) {
-    this.levels.set('root', { level: rootLevel });
+    this.levels.set('root', { level: rootLevel in RANK ? rootLevel : 'info' });
   }
 
   register(name: string): void {

@@ -235,3 +235,24 @@ test('basic auth: every path needs the credentials when configured', async () =>
     await stop();
   }
 });
+
+test('pause with transaction.boundary=interval commits the open transaction before reporting PAUSED', { timeout: 60_000 }, async () => {
+  const { kafka, base, stop } = await startWorker();
+  try {
+    const created = await call(base, 'PUT', '/connectors/iv/config', {
+      'connector.class': 'synthetic', 'synthetic.topic': 'iv', 'synthetic.rate': '200', 'synthetic.batch.size': '5',
+      'transaction.boundary': 'interval', 'transaction.boundary.interval.ms': '600000',
+    });
+    assert.equal(created.status, 201, created.text);
+    const metric = async (name: string) => sampleValue(parsePrometheusText((await call(base, 'GET', '/metrics')).text), `kafka_connect_source_task_metrics_${name}`, { connector: 'iv', task: '0' });
+    await waitFor('records written inside the open transaction', async () => ((await metric('source_record_write_total')) ?? 0) > 10);
+    assert.equal(records(kafka, 'iv').length, 0, 'nothing committed yet: the interval is ten minutes');
+    assert.equal((await call(base, 'PUT', '/connectors/iv/pause')).status, 202);
+    await waitFor('PAUSED', async () => (await call(base, 'GET', '/connectors/iv/status')).json.tasks[0]?.state === 'PAUSED');
+    const written = await metric('source_record_write_total');
+    assert.equal(records(kafka, 'iv').length, written, 'every record written before the pause is committed');
+    assert.equal(await metric('source_record_committed_total'), written);
+  } finally {
+    await stop();
+  }
+});
