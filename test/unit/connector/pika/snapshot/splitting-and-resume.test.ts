@@ -99,10 +99,10 @@ describe('resuming a snapshot', () => {
     it(`${name}: after any committed event yields exactly the remaining events`, async () => {
       const opts = { ...base, maxElementsPerEvent: 2500 };
       const all = await collect(dir, opts);
-      // Control events, every part of the big keys, the last key of each instance, and every 5th event.
+      // Control events, every part of the big keys, the last key of each instance, and every 8th event.
       const picks = all
         .map((r, i) => ({ r, i }))
-        .filter(({ r, i }) => r.part === null || (r.parts ?? 0) !== 1 || i % 5 === 0 || all[i + 1]?.position.instance !== r.position.instance)
+        .filter(({ r, i }) => r.part === null || (r.parts ?? 0) !== 1 || i % 8 === 0 || all[i + 1]?.position.instance !== r.position.instance)
         .map(({ i }) => i);
       assert.ok(picks.length < 40);
       for (const i of picks) {
