@@ -61,3 +61,8 @@ export function parseSnapshotPosition(offset: SourceOffset): SnapshotPosition {
   if (o.stage === 'keys' && (o.instance === null || o.key_b64 === null || (o.part as number) < 1)) bad('a keys position needs instance, key_b64 and part ≥ 1');
   return o as unknown as SnapshotPosition;
 }
+
+/** True for offsets written by the snapshot (as opposed to binlog offsets of the same source partition). */
+export function isSnapshotOffset(offset: SourceOffset | null | undefined): boolean {
+  return offset?.phase === 'snapshot';
+}
