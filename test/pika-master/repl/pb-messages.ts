@@ -17,6 +17,15 @@ const rsync = load('rsync_service.proto');
 
 export const InnerRequestType = inner.lookupType('InnerMessage.InnerRequest');
 export const InnerResponseType = inner.lookupType('InnerMessage.InnerResponse');
+/**
+ * The 3.5.x response schema: the same messages without 4.0's `db_instance_num` (a 3.5.5 master's
+ * MetaSync reply carries none, pika-protocol.md §4.2). Same field numbers, so the bytes are what 3.5 sends.
+ */
+const inner35 = load('pika_inner_message.proto');
+inner35.lookupType('InnerMessage.InnerResponse.MetaSync.DBInfo').remove(
+  inner35.lookupType('InnerMessage.InnerResponse.MetaSync.DBInfo').fields.db_instance_num!,
+);
+const InnerResponse35Type = inner35.lookupType('InnerMessage.InnerResponse');
 export const RsyncRequestType = rsync.lookupType('RsyncService.RsyncRequest');
 export const RsyncResponseType = rsync.lookupType('RsyncService.RsyncResponse');
 
@@ -50,12 +59,23 @@ export function decodeInnerRequest(body: Buffer): InnerRequest {
   return object;
 }
 
-export function encodeInnerResponse(response: Record<string, unknown>): Buffer {
-  const error = InnerResponseType.verify(response);
+export function encodeInnerResponse(response: Record<string, unknown>, profile: '4.0' | '3.5' = '4.0'): Buffer {
+  const type = profile === '3.5' ? InnerResponse35Type : InnerResponseType;
+  const error = type.verify(response);
   if (error) throw new Error(`test master built an invalid InnerResponse: ${error}`);
-  return Buffer.from(InnerResponseType.encode(InnerResponseType.fromObject(response)).finish());
+  return Buffer.from(type.encode(type.fromObject(response)).finish());
 }
 
+/** Decodes a response of either profile (a 3.5 MetaSync reply has no db_instance_num). */
 export function decodeInnerResponse(body: Buffer): Record<string, unknown> {
-  return InnerResponseType.toObject(InnerResponseType.decode(body), { longs: String, enums: String, bytes: Buffer, arrays: true }) as Record<string, unknown>;
+  let type = InnerResponseType;
+  let message: protobuf.Message;
+  try {
+    message = type.decode(body);
+  } catch (error) {
+    if (!/db_instance_num/.test((error as Error).message)) throw error;
+    type = InnerResponse35Type;
+    message = type.decode(body);
+  }
+  return type.toObject(message, { longs: String, enums: String, bytes: Buffer, arrays: true }) as Record<string, unknown>;
 }

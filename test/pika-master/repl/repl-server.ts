@@ -171,7 +171,7 @@ export class ReplServer {
   }
 
   private send(conn: ReplConnection, response: Record<string, unknown>): void {
-    let body = encodeInnerResponse(response);
+    let body = encodeInnerResponse(response, this.core.options.profile);
     if (this.corruptNext) {
       this.corruptNext = false;
       body = Buffer.alloc(body.length, 0xff);
