@@ -21,6 +21,8 @@ export function addConnectorRoutes(router: Router, ctx: RestContext): void {
   });
   const status = (r: ConnectorRunner) => statusBody(r.status(), ctx.workerId());
   const bounded = (work: Promise<void>) => withTimeout(work, ctx.worker.config.taskShutdownGracefulTimeoutMs);
+  // Lifecycle requests for one connector run one after the other (e.g. a resume sent while a stop is under way).
+  const serial = <T>(name: string, work: () => Promise<T>): Promise<T> => ctx.lifecycle.run(name, work);
 
   router.add('GET', '/connectors', (req) => {
     const expand = req.query.getAll('expand');
@@ -39,9 +41,11 @@ export function addConnectorRoutes(router: Router, ctx: RestContext): void {
   router.add('POST', '/connectors', async (req) => {
     const { name, config } = (req.body ?? {}) as { name?: unknown; config?: unknown };
     if (typeof name !== 'string' || name === '') throw new HttpError(400, 'Connector name must be given: {"name": "...", "config": {...}}');
-    if (ctx.worker.connector(name)) throw new HttpError(409, `Connector ${name} already exists`);
-    const parsed = parseConfig(ctx, name, config);
-    return { status: 201, body: info(ctx.worker.addConnector(parsed)) };
+    return serial(name, async () => {
+      if (ctx.worker.connector(name)) throw new HttpError(409, `Connector ${name} already exists`);
+      const parsed = parseConfig(ctx, name, config);
+      return { status: 201, body: info(ctx.worker.addConnector(parsed)) };
+    });
   });
 
   router.add('GET', '/connectors/{name}', (req) => ok(info(runner(req))));
@@ -58,7 +62,7 @@ export function addConnectorRoutes(router: Router, ctx: RestContext): void {
     return ok(taskBody(task, ctx.workerId()));
   });
 
-  router.add('PUT', '/connectors/{name}/config', async (req) => {
+  router.add('PUT', '/connectors/{name}/config', (req) => serial(req.params.name!, async () => {
     const name = req.params.name!;
     const parsed = parseConfig(ctx, name, req.body);
     const existing = ctx.worker.connector(name);
@@ -66,21 +70,21 @@ export function addConnectorRoutes(router: Router, ctx: RestContext): void {
     const target = existing.targetState;
     await bounded(ctx.worker.removeConnector(name));
     return ok(info(ctx.worker.addConnector(parsed, target)));
-  });
+  }));
 
-  router.add('PUT', '/connectors/{name}/pause', (req) => {
+  router.add('PUT', '/connectors/{name}/pause', (req) => serial(req.params.name!, async () => {
     runner(req).pause();
     return { status: 202 };
-  });
-  router.add('PUT', '/connectors/{name}/resume', (req) => {
+  }));
+  router.add('PUT', '/connectors/{name}/resume', (req) => serial(req.params.name!, async () => {
     runner(req).resume();
     return { status: 202 };
-  });
-  router.add('PUT', '/connectors/{name}/stop', async (req) => {
+  }));
+  router.add('PUT', '/connectors/{name}/stop', (req) => serial(req.params.name!, async () => {
     await bounded(runner(req).stopKeepingConfig());
     return { status: 204 };
-  });
-  router.add('POST', '/connectors/{name}/restart', async (req) => {
+  }));
+  router.add('POST', '/connectors/{name}/restart', (req) => serial(req.params.name!, async () => {
     const r = runner(req);
     const includeTasks = flag(req, 'includeTasks');
     const onlyFailed = flag(req, 'onlyFailed');
@@ -88,19 +92,19 @@ export function addConnectorRoutes(router: Router, ctx: RestContext): void {
     // Kafka Connect answers the plain form with 204 and the KIP-745 form with 202 and the status.
     if (!req.query.has('includeTasks') && !req.query.has('onlyFailed')) return { status: 204 };
     return { status: 202, body: status(r) };
-  });
-  router.add('POST', '/connectors/{name}/tasks/{task}/restart', async (req) => {
+  }));
+  router.add('POST', '/connectors/{name}/tasks/{task}/restart', (req) => serial(req.params.name!, async () => {
     const r = runner(req);
     const id = Number(req.params.task);
     if (!Number.isInteger(id) || !(await r.restartTask(id))) throw new HttpError(404, `Task ${req.params.task} of connector ${r.name} not found`);
     return { status: 204 };
-  });
-  router.add('DELETE', '/connectors/{name}', async (req) => {
+  }));
+  router.add('DELETE', '/connectors/{name}', (req) => serial(req.params.name!, async () => {
     const name = runner(req).name;
     await bounded(ctx.worker.removeConnector(name));
     ctx.metrics?.forgetConnector(name);
     return { status: 204 };
-  });
+  }));
 }
 
 export function statusBody(s: ConnectorStatus, workerId: string): Record<string, unknown> {

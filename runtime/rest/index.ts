@@ -10,6 +10,7 @@ import { addAdminRoutes } from './admin-routes.ts';
 import { addConnectorRoutes } from './connector-routes.ts';
 import { addOffsetsRoutes } from './offsets-routes.ts';
 import { Router } from './router.ts';
+import { PerKeyQueue } from './per-key-queue.ts';
 import { RestServer, type BasicAuth } from './server.ts';
 
 export { WorkerMetrics } from '../metrics/worker-metrics.ts';
@@ -42,7 +43,7 @@ export async function startRestApi(worker: Worker, logger: RuntimeLogger, metric
   const restLogger = logger.child({ component: 'rest' });
   const router = new Router();
   let workerId = '';
-  const ctx = { worker, logger: restLogger, workerId: () => workerId, version: versionInfo(), ...(metrics ? { metrics } : {}) };
+  const ctx = { worker, logger: restLogger, workerId: () => workerId, version: versionInfo(), lifecycle: new PerKeyQueue(), ...(metrics ? { metrics } : {}) };
   addAdminRoutes(router, ctx);
   addConnectorRoutes(router, ctx);
   addOffsetsRoutes(router, ctx);

@@ -25,17 +25,18 @@ export function addOffsetsRoutes(router: Router, ctx: RestContext): void {
     const t = target(req, false);
     return { status: 200, body: await readOffsets(t.client, t.topic, t.connector) };
   });
-  router.add('PATCH', '/connectors/{name}/offsets', async (req) => {
+  // Writes wait for (and hold back) stop/resume of the same connector, so it stays STOPPED while they run.
+  router.add('PATCH', '/connectors/{name}/offsets', (req) => ctx.lifecycle.run(req.params.name!, async () => {
     const t = target(req, true);
     const changes = parseOffsetChanges(req.body);
     await writeOffsets(t, changes);
     ctx.logger.info('connector offsets altered through the REST API', { connector: t.connector, partitions: changes.length });
     return { status: 200, body: { message: 'The offsets for this connector have been altered successfully' } };
-  });
-  router.add('DELETE', '/connectors/{name}/offsets', async (req) => {
+  }));
+  router.add('DELETE', '/connectors/{name}/offsets', (req) => ctx.lifecycle.run(req.params.name!, async () => {
     const t = target(req, true);
     const count = await resetOffsets(t);
     ctx.logger.info('connector offsets reset through the REST API', { connector: t.connector, partitions: count });
     return { status: 200, body: { message: 'The offsets for this connector have been reset successfully' } };
-  });
+  }));
 }

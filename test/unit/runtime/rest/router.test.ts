@@ -62,3 +62,24 @@ test('listeners: http host:port (empty host = all interfaces, IPv6 in brackets);
   assert.deepEqual(parseListener('http://[::1]:9000'), { host: '::1', port: 9000 });
   assert.throws(() => parseListener('https://0.0.0.0:8443'), /only http listeners are supported; put a TLS proxy/);
 });
+
+test('per-connector queue: requests for one connector run in arrival order, a failure does not block the next', async () => {
+  const { PerKeyQueue } = await import('../../../../runtime/rest/per-key-queue.ts');
+  const queue = new PerKeyQueue();
+  const order: string[] = [];
+  let releaseStop!: () => void;
+  const stop = queue.run('a', async () => {
+    await new Promise<void>((r) => { releaseStop = r; });
+    order.push('stop');
+  });
+  const failing = queue.run('a', async () => { order.push('bad'); throw new Error('boom'); });
+  const resume = queue.run('a', async () => { order.push('resume'); });
+  const other = queue.run('b', async () => { order.push('other connector'); });
+  await other;
+  assert.deepEqual(order, ['other connector'], 'another connector is not held back');
+  releaseStop();
+  await stop;
+  await assert.rejects(failing, /boom/);
+  await resume;
+  assert.deepEqual(order, ['other connector', 'stop', 'bad', 'resume']);
+});
