@@ -29,7 +29,8 @@ function matchKey(type: number, reader: number, filename?: string, offset?: bigi
 }
 
 export class RsyncChannel {
-  private readonly decoder = new FrameDecoder();
+  /** Replies hold at most one ≤ 4 MiB chunk (or a meta list): anything near this limit is garbage. */
+  private readonly decoder = new FrameDecoder({ maxFrameLength: 64 * 1024 * 1024 });
   private readonly pending = new Map<string, Pending>();
   private closedWith: Error | undefined;
   /** Replies that matched no outstanding request (late replies after a timeout). */

@@ -411,6 +411,16 @@ describe('rsync2 client against an in-memory master', () => {
     await assert.rejects(downloadDump(opts({ dir: await tmp(), chunkBytes: 8 * 1024 * 1024, connect: async () => assert.fail('must not connect') })), RangeError);
   });
 
+  it('a reply that is not an RsyncResponse fails with a clear error (no reconnect loop)', async () => {
+    let connects = 0;
+    const garbage = () => [Buffer.from([0, 0, 0, 3, 0xff, 0xff, 0xff])];
+    await assert.rejects(
+      downloadDump(opts({ dir: await tmp(), connect: async () => (connects++, new ScriptedTransport(garbage)) })),
+      (e: RsyncError) => e.code === 'PIKA_RSYNC' && /reply from the master is malformed/.test(e.message),
+    );
+    assert.equal(connects, 1);
+  });
+
   it('fails with a clear error when the master returns more bytes than asked', async () => {
     const master = new FakeMaster(await dumpFiles('db1'), 'db1');
     const answer = master.answer;
