@@ -85,6 +85,15 @@ export class MasterCore {
     return result.reply;
   }
 
+  /**
+   * Runs `fn` (many `exec`s, e.g. a preload) with binlog file writes and manifest saves deferred to its end;
+   * the files end up byte-identical to per-command writes. Replication reads them on later ticks.
+   */
+  batch<T>(fn: () => T): T {
+    const nest = (db: number): T => (db === this.binlogs.length ? fn() : this.binlogs[db]!.batch(() => nest(db + 1)));
+    return nest(0);
+  }
+
   /** Appends a raw argv to `db`'s binlog without touching the data (for tests of odd items). */
   appendBinlog(db: number, argv: readonly Buffer[]): AppendedItem {
     this.checkDb(db);

@@ -3,16 +3,22 @@
 // `binlog-file-size` bytes, record splitting/padding per Binlog::Produce, manifest rewritten after
 // every item. 4.0.1 keeps the active file preallocated to 4 MiB (truncated to its real size on
 // roll); 3.5.5 files have their real size — chosen by `preallocate`.
+// Speed without changing the bytes: the manifest stays open and only its 24 state bytes are rewritten
+// (the rest of the 64 KiB is zeros); each item's records go out in one write; inside `batch()` items
+// are written and the manifest saved once at the end (readers only run on later ticks).
 
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeBinlogItem } from './item-encoder.ts';
-import { readManifest, writeManifest } from './manifest.ts';
+import { BINLOG_ITEM_HEADER_SIZE, encodeBinlogItemInto } from './item-encoder.ts';
+import { encodeManifestState, MANIFEST_STATE_SIZE, readManifest, writeManifest } from './manifest.ts';
 import {
-  BLOCK_SIZE, BINLOG_PREFIX, encodeRecordHeader, fileName, RECORD_HEADER_SIZE, RecordType, type BinlogPosition,
+  BLOCK_SIZE, BINLOG_PREFIX, encodeRecordHeader, fileName, RECORD_HEADER_SIZE, RecordType, writeRecordHeader, type BinlogPosition,
 } from './physical-format.ts';
 
 const PREALLOCATE_STEP = 4 * 1024 * 1024;
+/** Buffers per writev call (Linux IOV_MAX) and buffered at most before writing. */
+const IOV_MAX = 1024;
+const PENDING_BUFFERS_MAX = 8192;
 
 export interface BinlogWriterOptions {
   dir: string;
@@ -36,6 +42,12 @@ export class BinlogWriter {
   private offset = 0;
   private logicId = 0n;
   private allocated = 0;
+  private manifestFd = -1;
+  private readonly manifestState = Buffer.alloc(MANIFEST_STATE_SIZE);
+  /** Bytes produced but not yet written, starting at file offset `pendingAt`. */
+  private pending: Buffer[] = [];
+  private pendingAt = 0;
+  private batchDepth = 0;
 
   constructor(private readonly options: BinlogWriterOptions) {
     mkdirSync(options.dir, { recursive: true });
@@ -47,7 +59,23 @@ export class BinlogWriter {
       this.logicId = state.logicId;
     }
     this.openCurrent(existsSync(manifestPath));
-    this.saveManifest();
+    writeManifest(manifestPath, { filenum: this.filenum, offset: BigInt(this.offset), logicId: this.logicId, term: 0 });
+    this.manifestFd = openSync(manifestPath, 'r+');
+  }
+
+  /**
+   * Runs `fn` (which may append many items) with file writes and manifest saves deferred to its end:
+   * the files then hold exactly what per-item appends would have written. Nothing may read this DB's
+   * binlog files synchronously inside `fn`.
+   */
+  batch<T>(fn: () => T): T {
+    this.batchDepth += 1;
+    try {
+      return fn();
+    } finally {
+      this.batchDepth -= 1;
+      if (this.batchDepth === 0) this.sync();
+    }
   }
 
   get dir(): string {
@@ -62,13 +90,16 @@ export class BinlogWriter {
     const start = { filenum: this.filenum, offset: this.offset };
     const now = this.options.nowSeconds();
     this.logicId += 1n;
-    const item = encodeBinlogItem(
+    // One buffer holding a record header slot + the item: a Full record is then written as is.
+    const framed = Buffer.allocUnsafe(RECORD_HEADER_SIZE + BINLOG_ITEM_HEADER_SIZE + content.length);
+    const item = encodeBinlogItemInto(
+      framed, RECORD_HEADER_SIZE,
       { execTime: now, termId: 0, logicId: this.logicId, filenum: start.filenum, offset: BigInt(start.offset) },
       content,
     );
     if (this.offset > this.options.fileSize) this.roll();
-    this.produce(item, now);
-    this.saveManifest();
+    this.produce(item, now, framed);
+    if (this.batchDepth === 0) this.sync();
     return { start, end: { filenum: this.filenum, offset: this.offset }, logicId: this.logicId, item };
   }
 
@@ -90,8 +121,13 @@ export class BinlogWriter {
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
+    if (this.fd >= 0) {
+      this.sync();
+      closeSync(this.fd);
+    }
+    if (this.manifestFd >= 0) closeSync(this.manifestFd);
     this.fd = -1;
+    this.manifestFd = -1;
   }
 
   private openCurrent(existing: boolean): void {
@@ -108,6 +144,7 @@ export class BinlogWriter {
   }
 
   private roll(): void {
+    this.flushPending();
     ftruncateSync(this.fd, this.offset);
     closeSync(this.fd);
     this.filenum += 1;
@@ -118,8 +155,13 @@ export class BinlogWriter {
     this.saveManifest();
   }
 
-  /** Binlog::Produce + EmitPhysicalRecord. */
-  private produce(item: Buffer, now: number): void {
+  /** Binlog::Produce + EmitPhysicalRecord. `framed` = 8 spare bytes + `item`. */
+  private produce(item: Buffer, now: number, framed: Buffer): void {
+    const blockLeft = BLOCK_SIZE - (this.offset % BLOCK_SIZE);
+    if (blockLeft >= RECORD_HEADER_SIZE && item.length <= blockLeft - RECORD_HEADER_SIZE) {
+      this.write(writeRecordHeader(framed, 0, item.length, now, RecordType.Full));
+      return;
+    }
     let left = item.length;
     let pos = 0;
     let begin = true;
@@ -133,7 +175,8 @@ export class BinlogWriter {
       const fragment = Math.min(left, avail);
       const end = left === fragment;
       const type = begin && end ? RecordType.Full : begin ? RecordType.First : end ? RecordType.Last : RecordType.Middle;
-      this.write(Buffer.concat([encodeRecordHeader(fragment, now, type), item.subarray(pos, pos + fragment)]));
+      this.write(encodeRecordHeader(fragment, now, type));
+      this.write(item.subarray(pos, pos + fragment));
       pos += fragment;
       left -= fragment;
       begin = false;
@@ -142,14 +185,36 @@ export class BinlogWriter {
 
   private write(bytes: Buffer): void {
     this.ensureAllocated(this.offset + bytes.length);
-    writeSync(this.fd, bytes, 0, bytes.length, this.offset);
+    if (this.pending.length === 0) this.pendingAt = this.offset;
+    this.pending.push(bytes);
     this.offset += bytes.length;
+    if (this.pending.length >= PENDING_BUFFERS_MAX) this.flushPending();
+  }
+
+  private flushPending(): void {
+    let at = this.pendingAt;
+    for (let i = 0; i < this.pending.length; i += IOV_MAX) {
+      const chunk = this.pending.slice(i, i + IOV_MAX);
+      const total = chunk.reduce((sum, b) => sum + b.length, 0);
+      let done = writevSync(this.fd, chunk, at);
+      if (done < total) {
+        const rest = Buffer.concat(chunk);
+        while (done < total) done += writeSync(this.fd, rest, done, total - done, at + done);
+      }
+      at += total;
+    }
+    this.pending = [];
+  }
+
+  /** Writes pending bytes, then the manifest state. */
+  private sync(): void {
+    this.flushPending();
+    this.saveManifest();
   }
 
   private saveManifest(): void {
-    writeManifest(join(this.options.dir, 'manifest'), {
-      filenum: this.filenum, offset: BigInt(this.offset), logicId: this.logicId, term: 0,
-    });
+    encodeManifestState({ filenum: this.filenum, offset: BigInt(this.offset), logicId: this.logicId, term: 0 }, this.manifestState);
+    writeSync(this.manifestFd, this.manifestState, 0, MANIFEST_STATE_SIZE, 0);
   }
 }
 

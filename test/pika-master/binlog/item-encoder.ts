@@ -15,14 +15,18 @@ export interface BinlogItemHeader {
 }
 
 export function encodeBinlogItem(header: BinlogItemHeader, content: Buffer): Buffer {
-  const out = Buffer.alloc(BINLOG_ITEM_HEADER_SIZE + content.length);
-  out.writeUInt16LE(BINLOG_TYPE_FIRST, 0);
-  out.writeUInt32LE(header.execTime >>> 0, 2);
-  out.writeUInt32LE(header.termId >>> 0, 6);
-  out.writeBigUInt64LE(header.logicId, 10);
-  out.writeUInt32LE(header.filenum >>> 0, 18);
-  out.writeBigUInt64LE(header.offset, 22);
-  out.writeUInt32LE(content.length, 30);
-  content.copy(out, BINLOG_ITEM_HEADER_SIZE);
-  return out;
+  return encodeBinlogItemInto(Buffer.allocUnsafe(BINLOG_ITEM_HEADER_SIZE + content.length), 0, header, content);
+}
+
+/** Encodes the item into `out` at `at` (room for BINLOG_ITEM_HEADER_SIZE + content); returns that slice. */
+export function encodeBinlogItemInto(out: Buffer, at: number, header: BinlogItemHeader, content: Buffer): Buffer {
+  out.writeUInt16LE(BINLOG_TYPE_FIRST, at);
+  out.writeUInt32LE(header.execTime >>> 0, at + 2);
+  out.writeUInt32LE(header.termId >>> 0, at + 6);
+  out.writeBigUInt64LE(header.logicId, at + 10);
+  out.writeUInt32LE(header.filenum >>> 0, at + 18);
+  out.writeBigUInt64LE(header.offset, at + 22);
+  out.writeUInt32LE(content.length, at + 30);
+  content.copy(out, at + BINLOG_ITEM_HEADER_SIZE);
+  return out.subarray(at, at + BINLOG_ITEM_HEADER_SIZE + content.length);
 }

@@ -4,6 +4,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 export const MANIFEST_SIZE = 65536;
+/** Bytes at the start of the manifest that carry state; the rest is zeros. */
+export const MANIFEST_STATE_SIZE = 24;
 
 export interface ManifestState {
   filenum: number;
@@ -13,7 +15,11 @@ export interface ManifestState {
 }
 
 export function encodeManifest(state: ManifestState): Buffer {
-  const out = Buffer.alloc(MANIFEST_SIZE);
+  return encodeManifestState(state, Buffer.alloc(MANIFEST_SIZE));
+}
+
+/** Writes the state fields into the first MANIFEST_STATE_SIZE bytes of `out`. */
+export function encodeManifestState(state: ManifestState, out: Buffer): Buffer {
   out.writeUInt32LE(state.filenum, 0);
   out.writeBigUInt64LE(state.offset, 4);
   out.writeBigUInt64LE(state.logicId, 12);

@@ -10,10 +10,13 @@ export const BINLOG_PREFIX = 'write2file';
 export const RecordType = { Zero: 0, Full: 1, First: 2, Middle: 3, Last: 4, Eof: 5, BadRecord: 6, OldRecord: 7 } as const;
 
 export function encodeRecordHeader(length: number, time: number, type: number): Buffer {
-  const out = Buffer.alloc(RECORD_HEADER_SIZE);
-  out.writeUIntLE(length, 0, 3);
-  out.writeUInt32LE(time >>> 0, 3);
-  out[7] = type;
+  return writeRecordHeader(Buffer.alloc(RECORD_HEADER_SIZE), 0, length, time, type);
+}
+
+export function writeRecordHeader(out: Buffer, at: number, length: number, time: number, type: number): Buffer {
+  out.writeUIntLE(length, at, 3);
+  out.writeUInt32LE(time >>> 0, at + 3);
+  out[at + 7] = type;
   return out;
 }
 
