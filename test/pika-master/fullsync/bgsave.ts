@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { keyspaceToGenInput } from '../../fixtures/rocksdb-gen/keyspace-input.ts';
+import { keyspaceToGenPieces } from '../../fixtures/rocksdb-gen/keyspace-input.ts';
 import { runPikaGen, type GenCompression } from '../../fixtures/rocksdb-gen/run.ts';
 import type { MasterCore } from '../master-core.ts';
 import type { BinlogPosition } from '../binlog/physical-format.ts';
@@ -124,7 +124,7 @@ export class DbBgsave {
       await rm(path, { recursive: true, force: true });
       await rm(`${path}_FAILED`, { recursive: true, force: true });
       await mkdir(path, { recursive: true });
-      const input = keyspaceToGenInput(entries, { layout: floyd ? 'floyd' : 'blackwidow', instances: this.settings.dbInstanceNum, nowMs: startedMs });
+      const input = keyspaceToGenPieces(entries, { layout: floyd ? 'floyd' : 'blackwidow', instances: this.settings.dbInstanceNum, nowMs: startedMs });
       await runPikaGen({ layout: floyd ? 'floyd' : 'blackwidow', dir: path, instances: this.settings.dbInstanceNum, compression: this.settings.compression }, input);
       await this.settings.gate?.();
       const seconds = Math.max(0, Math.floor((this.core.options.nowMs() - startedMs) / 1000));

@@ -55,8 +55,8 @@ function writeSomeData(m: PikaMaster, db: number, tag: string): void {
   exec('SET', Buffer.from(`${tag}:bin\0\xff`, 'latin1'), Buffer.from([0, 1, 2, 255, 0]));
   exec('SET', `${tag}:empty`, '');
   exec('SETEX', `${tag}:ttl`, '3600', 'soon gone');
-  exec('HMSET', `${tag}:h`, ...Array.from({ length: 2000 }, (_, i) => [`f${i}`, `v${i}`]).flat());
-  exec('RPUSH', `${tag}:l`, ...Array.from({ length: 500 }, (_, i) => `item${i}`));
+  exec('HMSET', `${tag}:h`, ...Array.from({ length: 5000 }, (_, i) => [`f${i}`, `v${i}`]).flat());
+  exec('RPUSH', `${tag}:l`, ...Array.from({ length: 4500 }, (_, i) => `item${i}`));
   exec('LPUSH', `${tag}:l`, 'head');
   exec('SADD', `${tag}:set`, 'a', 'b', Buffer.from([0, 0, 1]));
   exec('ZADD', `${tag}:z`, 'inf', 'top', '-inf', 'bottom', '1.5', 'mid', '0.1', 'tenth');
