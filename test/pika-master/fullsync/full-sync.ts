@@ -26,6 +26,7 @@ export class FullSync {
   readonly bgsaves: DbBgsave[];
   readonly rsync: RsyncServer;
   private gate: Promise<void> | undefined;
+  private releaseGate: (() => void) | undefined;
 
   constructor(private readonly core: MasterCore, private readonly options: FullSyncOptions) {
     this.bgsaves = Array.from({ length: core.dbCount }, (_, db) => new DbBgsave(core, db, {
@@ -60,10 +61,15 @@ export class FullSync {
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
     this.gate = gate;
-    return () => {
-      if (this.gate === gate) this.gate = undefined;
+    const releaseThis = (): void => {
+      if (this.gate === gate) {
+        this.gate = undefined;
+        this.releaseGate = undefined;
+      }
       release();
     };
+    this.releaseGate = releaseThis;
+    return releaseThis;
   }
 
   async idle(): Promise<void> {
@@ -71,7 +77,7 @@ export class FullSync {
   }
 
   async close(): Promise<void> {
-    this.gate = undefined;
+    this.releaseGate?.();
     await this.rsync.close();
     await this.idle();
   }

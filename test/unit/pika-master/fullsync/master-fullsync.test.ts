@@ -166,4 +166,16 @@ describe('test master full sync (DBSync → real RocksDB dump → rsync2 → Try
     assert.equal(meta.filenames.at(-1), 'info');
     repl.close();
   });
+
+  it('stop() completes while a bgsave is held open, and the dump still finishes', async () => {
+    const m = await startPikaMaster({ dbs: 1 });
+    m.exec(0, ['SET', 'k', 'v']);
+    m.fullSync.hold();
+    const dump = m.fullSync.bgsave(0);
+    assert.equal(m.fullSync.bgsaves[0]!.bgsaving, true);
+    await m.stop();
+    const result = await dump;
+    assert.equal(result?.keys, 1);
+    await rm(m.dir, { recursive: true, force: true });
+  });
 });
