@@ -87,11 +87,8 @@ describe('test master full sync (DBSync → real RocksDB dump → rsync2 → Try
       writeSomeData(m, 0, 'a');
       writeSomeData(m, 1, 'other-db');
       const repl = await RawPbClient.connect(m.ports.repl);
-      if (profile === '4.0') {
-        // (The 3.5 profile's MetaSync reply is not encodable by the test master's repl server; DBSync needs none.)
-        repl.sendBody(request({ type: 1, meta_sync: { node } }));
-        assert.ok(await repl.waitFor(() => repl.frames.length >= 1, 5000));
-      }
+      repl.sendBody(request({ type: 1, meta_sync: { node } }));
+      assert.ok(await repl.waitFor(() => repl.frames.length >= 1, 5000));
 
       const release = m.fullSync.hold();
       const reply = await dbSync(repl, 'db0', 0);
