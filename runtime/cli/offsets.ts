@@ -2,9 +2,12 @@ import { ConfigError } from '../api/errors.ts';
 import type { SourceOffset, SourcePartition } from '../api/record.ts';
 import { loadWorkerConfig, type WorkerConfig } from '../config/index.ts';
 import { KafkaJsClient } from '../kafka/kafkajs-client.ts';
+import { kafkaSecurity } from '../kafka/security.ts';
 import { readOffsets, resetOffsets, writeOffsets, type OffsetWriteTarget } from '../rest/offset-admin.ts';
 import { basicAuth } from '../rest/index.ts';
 import { createRootLogger } from '../util/logger.ts';
+import { ensureOffsetsTopic } from '../storage/offset-store.ts';
+import type { KafkaClient } from '../kafka/types.ts';
 
 export type OffsetsAction =
   | { kind: 'show' }
@@ -43,9 +46,10 @@ export async function runOffsets(action: OffsetsAction, workerFile: string, conn
     }
   }
   const logger = createRootLogger('warn');
-  const client = new KafkaJsClient({ brokers: worker.bootstrapServers, clientId: `${worker.clientId}-offsets-cli`, logger: logger.child({ component: 'kafka' }) });
+  const client = new KafkaJsClient({ brokers: worker.bootstrapServers, clientId: `${worker.clientId}-offsets-cli`, logger: logger.child({ component: 'kafka' }), security: kafkaSecurity(worker.securityProps, worker.file) });
   const target: OffsetWriteTarget = { client, topic: worker.offsetStorageTopic, connector, clientId: worker.clientId, producerOverrides: worker.producerProps };
   try {
+    await checkOffsetsTopic(client, worker, action.kind === 'set');
     if (action.kind === 'show') {
       out(`${JSON.stringify(await readOffsets(client, target.topic, connector), null, 2)}\n`);
     } else if (action.kind === 'reset') {
@@ -61,6 +65,23 @@ export async function runOffsets(action: OffsetsAction, workerFile: string, conn
     return error instanceof ConfigError ? 2 : 1;
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * `set` creates the offsets topic as a worker would (compacted), so offsets can be seeded before the first start;
+ * `show` and `reset` need it to exist.
+ */
+async function checkOffsetsTopic(client: KafkaClient, worker: WorkerConfig, create: boolean): Promise<void> {
+  const admin = await client.admin();
+  try {
+    const spec = { name: worker.offsetStorageTopic, partitions: worker.offsetStoragePartitions, replicationFactor: worker.offsetStorageReplicationFactor };
+    if (create) return await ensureOffsetsTopic(admin, spec);
+    if (!(await admin.existingTopics([spec.name])).has(spec.name)) {
+      throw new Error(`the offsets topic ${spec.name} (offset.storage.topic of ${worker.file}) does not exist at ${worker.bootstrapServers.join(',')}: no worker with this file has run yet, or the file names another cluster or topic`);
+    }
+  } finally {
+    await admin.close().catch(() => {});
   }
 }
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { bootstrap, readAllCommitted, uniqueName } from '../../helpers/kafka.ts';
+import { bootstrap, kafkaClient, readAllCommitted, uniqueName } from '../../helpers/kafka.ts';
 import { WorkerProcess, tempDir, writeProperties } from '../../helpers/worker-process.ts';
 import { parsePrometheusText, sampleValue } from '../../unit/runtime/metrics/prom-text.ts';
 
@@ -194,6 +194,26 @@ test('offsets CLI on real Kafka: set, show, reset round trip; a connector starte
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, new RegExp(`runs connector ${name} \\(state RUNNING\\)`));
   assert.equal((await call(base, 'DELETE', `/connectors/${name}`)).status, 204);
+});
+
+test('offsets CLI before any worker ran: show names the missing offsets topic; set creates it compacted', { timeout: 180_000 }, async () => {
+  const fresh = uniqueName('fresh-offsets');
+  const freshWorker = writeProperties(dir, 'fresh-worker.properties', {
+    'bootstrap.servers': bootstrap(), listeners: 'http://127.0.0.1:0', 'offset.storage.topic': fresh, 'offset.storage.partitions': 1,
+  });
+  const missing = await cli(['offsets', 'show', freshWorker, 'c']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, new RegExp(`the offsets topic ${fresh} \\(offset.storage.topic of .*\\) does not exist`));
+  assert.equal((await cli(['offsets', 'set', freshWorker, 'c', '{"db":"db0"}', '{"file":3,"pos":1024}'])).code, 0);
+  assert.deepEqual(JSON.parse((await cli(['offsets', 'show', freshWorker, 'c'])).stdout), { offsets: [{ partition: { db: 'db0' }, offset: { file: 3, pos: 1024 } }] });
+  const admin = kafkaClient('rest-it-admin').admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: fresh, configNames: ['cleanup.policy'] }] });
+    assert.equal(described.resources[0]?.configEntries[0]?.configValue, 'compact');
+  } finally {
+    await admin.disconnect();
+  }
 });
 
 test('validate and diagnose commands: every problem with exit 2; a support bundle with status, metrics, topics and no secrets', { timeout: 180_000 }, async () => {
