@@ -5,6 +5,7 @@ import { ConfigError } from '../api/errors.ts';
 import { loadConnectorConfig, loadWorkerConfig, readPropertiesFile, type WorkerConfig } from '../config/index.ts';
 import { bundledPlugins } from '../bundled-plugins.ts';
 import { KafkaJsClient } from '../kafka/kafkajs-client.ts';
+import { kafkaSecurity } from '../kafka/security.ts';
 import { readOffsets } from '../rest/offset-admin.ts';
 import { basicAuth, versionInfo } from '../rest/index.ts';
 import { maskConfig } from '../rest/masking.ts';
@@ -92,7 +93,13 @@ async function restSnapshot(base: string, worker: WorkerConfig | undefined, time
 
 async function kafkaSnapshot(worker: WorkerConfig, connectorProps: Array<Record<string, string>>, rest: RestSnapshot, timeoutMs: number): Promise<Record<string, unknown>> {
   const logger = createRootLogger('error');
-  const client = new KafkaJsClient({ brokers: worker.bootstrapServers, clientId: `${worker.clientId}-diagnose`, logger, connectTimeoutMs: timeoutMs });
+  let security;
+  try {
+    security = kafkaSecurity(worker.securityProps, worker.file);
+  } catch (error) {
+    return { bootstrap_servers: worker.bootstrapServers, error: (error as Error).message };
+  }
+  const client = new KafkaJsClient({ brokers: worker.bootstrapServers, clientId: `${worker.clientId}-diagnose`, logger, connectTimeoutMs: timeoutMs, security });
   const names = new Set<string>();
   for (const props of connectorProps) if (props.name) names.add(props.name);
   const running = rest.connectors && typeof rest.connectors === 'object' && !('error' in rest.connectors) ? Object.keys(rest.connectors) : [];

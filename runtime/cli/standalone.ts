@@ -4,6 +4,7 @@ import { bundledPlugins } from '../bundled-plugins.ts';
 import type { PluginRegistry } from '../plugins.ts';
 import { createRootLogger, type LogLevel, type RuntimeLogger } from '../util/logger.ts';
 import { Worker } from '../worker/worker.ts';
+import { securityProblems } from '../kafka/security.ts';
 import { basicAuth, startRestApi, workerMetrics, type RestServer } from '../rest/index.ts';
 
 /** `pika-connect worker.properties connector.properties…`: runs until SIGTERM/SIGINT; returns the exit code. */
@@ -62,6 +63,7 @@ export function loadAll(workerFile: string, connectorFiles: string[], plugins: P
       if (c.exactlyOnceSupport === 'required') problems.push(`${c.file}: exactly.once.support=required, but the worker has exactly.once.source.support=${worker.exactlyOnceSourceSupport}; set it to enabled in ${worker.file}`);
     }
   }
+  if (worker) problems.push(...securityProblems(worker.securityProps, worker.file));
   if (worker) {
     try {
       basicAuth(worker);

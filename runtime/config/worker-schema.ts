@@ -1,6 +1,7 @@
 // The worker's keys. Names follow Kafka Connect's worker config where the concept is the same.
 import * as f from './formats.ts';
 import type { ConfigSchema } from './schema.ts';
+import { PEM_HINT, SUPPORTED_SASL_KEYS, SUPPORTED_SSL_KEYS } from '../kafka/security.ts';
 
 export const DEFAULT_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter';
 
@@ -68,6 +69,51 @@ export const workerSchema: ConfigSchema = {
       doc: 'Protocol used to talk to the brokers; unset means PLAINTEXT. Goes with the sasl.* and ssl.* keys.',
     },
     {
+      name: 'sasl.mechanism', format: f.oneOf(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], { upper: true, hint: 'GSSAPI (Kerberos) and OAUTHBEARER are not supported' }),
+      doc: 'SASL mechanism with security.protocol=SASL_PLAINTEXT or SASL_SSL (required then).',
+    },
+    {
+      name: 'sasl.jaas.config', format: f.nonEmptyString,
+      doc: 'SASL credentials, as Kafka clients take them: org.apache.kafka.common.security.plain.PlainLoginModule required '
+        + 'username="..." password="..."; (ScramLoginModule for the SCRAM mechanisms). Never logged or shown.',
+    },
+    {
+      name: 'ssl.truststore.location', format: f.nonEmptyString,
+      doc: 'PEM file with the CA certificate(s) that signed the brokers\' certificates; unset: the system\'s trusted CAs.',
+    },
+    {
+      name: 'ssl.truststore.type', format: f.oneOf(['PEM'], { upper: true, hint: PEM_HINT.truststore }),
+      doc: 'Format of the trust store: only PEM (unset means PEM).',
+    },
+    {
+      name: 'ssl.truststore.certificates', format: f.nonEmptyString,
+      doc: 'The trusted CA certificate(s) as PEM text, instead of ssl.truststore.location.',
+    },
+    {
+      name: 'ssl.keystore.location', format: f.nonEmptyString,
+      doc: 'PEM file with this client\'s private key followed by its certificate chain, for brokers that require client certificates.',
+    },
+    {
+      name: 'ssl.keystore.type', format: f.oneOf(['PEM'], { upper: true, hint: PEM_HINT.keystore }),
+      doc: 'Format of the key store: only PEM (unset means PEM).',
+    },
+    {
+      name: 'ssl.keystore.key', format: f.nonEmptyString,
+      doc: 'This client\'s private key as PEM text, with ssl.keystore.certificate.chain, instead of ssl.keystore.location.',
+    },
+    {
+      name: 'ssl.keystore.certificate.chain', format: f.nonEmptyString,
+      doc: 'This client\'s certificate chain as PEM text, with ssl.keystore.key.',
+    },
+    {
+      name: 'ssl.key.password', format: f.nonEmptyString,
+      doc: 'Password of an encrypted private key ("-----BEGIN ENCRYPTED PRIVATE KEY-----"). Never logged or shown.',
+    },
+    {
+      name: 'ssl.endpoint.identification.algorithm', format: f.oneOf(['https']),
+      doc: 'https (unset): the broker certificate must name the host in bootstrap.servers; empty: no host name check (the chain is still verified).',
+    },
+    {
       name: 'exactly.once.source.support', format: f.oneOf(['enabled', 'preparing', 'disabled']), default: 'enabled',
       doc: 'enabled: source records, offsets and transactions are written in Kafka transactions (exactly once). '
         + 'preparing: transactional ids are fenced but records are written without transactions (rolling upgrade step). '
@@ -84,8 +130,6 @@ export const workerSchema: ConfigSchema = {
     { prefix: 'producer.', doc: 'Kafka producer settings (prefix removed), e.g. producer.compression.type.' },
     { prefix: 'consumer.', doc: 'Kafka consumer settings (prefix removed), used to read the offsets topic.' },
     { prefix: 'admin.', doc: 'Kafka admin client settings (prefix removed), used to create topics.' },
-    { prefix: 'sasl.', doc: 'SASL settings of every Kafka client, with their Kafka names (e.g. sasl.mechanism).' },
-    { prefix: 'ssl.', doc: 'TLS settings of every Kafka client, with their Kafka names (e.g. ssl.truststore.location).' },
   ],
   notSupported: [
     { key: 'plugin.path', reason: 'connector plugins are bundled with pika-connect' },
@@ -95,5 +139,9 @@ export const workerSchema: ConfigSchema = {
     { key: 'offset.storage.file.filename', reason: 'offsets are always kept in the offset.storage.topic topic' },
     { key: 'rest.port', reason: 'use listeners, e.g. listeners=http://0.0.0.0:8083' },
     { key: 'rest.host.name', reason: 'use listeners, e.g. listeners=http://0.0.0.0:8083' },
+    { key: 'ssl.truststore.password', reason: 'trust stores are PEM files, which have no password' },
+    { key: 'ssl.keystore.password', reason: 'key stores are PEM files; put the password of an encrypted private key in ssl.key.password' },
+    { key: 'ssl.', reason: `supported TLS settings: ${SUPPORTED_SSL_KEYS.join(', ')}` },
+    { key: 'sasl.', reason: `supported SASL settings: ${SUPPORTED_SASL_KEYS.join(', ')}` },
   ],
 };

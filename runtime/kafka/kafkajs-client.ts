@@ -7,6 +7,7 @@ import type {
 import { PARTITION_KEY, partitionKeyPartitioner } from './partitioner.ts';
 import { producerTuning } from './client-options.ts';
 import { readCommittedTopic } from './read-committed.ts';
+import { securityFailure, type KafkaSecurity } from './security.ts';
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -14,6 +15,8 @@ export interface KafkaClientOptions {
   logger: Logger;
   /** Bound on connecting to an unreachable cluster before a clear error (ms). */
   connectTimeoutMs?: number;
+  /** TLS/SASL options from kafkaSecurity(worker.securityProps); absent means PLAINTEXT. */
+  security?: KafkaSecurity;
 }
 
 /** kafkajs errors that mean this producer is dead and must be recreated (fenced or lost its epoch). */
@@ -36,14 +39,18 @@ export class KafkaJsClient implements KafkaClient {
   private readonly kafka: Kafka;
   private readonly brokers: string[];
   private readonly logger: Logger;
+  private readonly security: KafkaSecurity | undefined;
 
   constructor(options: KafkaClientOptions) {
     this.brokers = options.brokers;
     this.logger = options.logger;
+    this.security = options.security;
     const connectTimeout = options.connectTimeoutMs ?? 10_000;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...(options.security?.ssl ? { ssl: options.security.ssl } : {}),
+      ...(options.security?.sasl ? { sasl: options.security.sasl } : {}),
       connectionTimeout: Math.min(connectTimeout, 5_000),
       requestTimeout: 30_000,
       // Bounded retries: an unreachable cluster surfaces as an error within ~connectTimeoutMs.
@@ -67,7 +74,7 @@ export class KafkaJsClient implements KafkaClient {
   }
 
   producer(options: ProducerOptions): TransactionalProducer {
-    return new KafkaJsTransactionalProducer(this.kafka, options, this.brokers);
+    return new KafkaJsTransactionalProducer(this.kafka, options, this.brokers, this.security);
   }
 
   async admin(): Promise<KafkaAdmin> {
@@ -75,7 +82,7 @@ export class KafkaJsClient implements KafkaClient {
     try {
       await admin.connect();
     } catch (error) {
-      throw unreachable(this.brokers, error);
+      throw unreachable(this.brokers, error, this.security);
     }
     return new KafkaJsAdmin(admin);
   }
@@ -87,7 +94,9 @@ export class KafkaJsClient implements KafkaClient {
   async close(): Promise<void> {}
 }
 
-function unreachable(brokers: string[], error: unknown): ConnectError {
+function unreachable(brokers: string[], error: unknown, security?: KafkaSecurity): ConnectError {
+  const refused = securityFailure(brokers, error, security);
+  if (refused) return refused;
   return new RetriableError(`Cannot reach Kafka at ${brokers.join(',')}: ${describeKafkaError(error)}. Check bootstrap.servers and that the brokers are up.`, { code: 'KAFKA_UNREACHABLE', cause: error });
 }
 
@@ -97,7 +106,7 @@ class KafkaJsTransactionalProducer implements TransactionalProducer {
   private readonly compression;
   private transaction: Transaction | undefined;
 
-  constructor(kafka: Kafka, options: ProducerOptions, private readonly brokers: string[]) {
+  constructor(kafka: Kafka, options: ProducerOptions, private readonly brokers: string[], private readonly security?: KafkaSecurity) {
     this.transactionalId = options.transactionalId;
     const tuning = producerTuning(options.overrides, `producer settings of ${options.transactionalId}:`);
     this.compression = tuning.compression;
@@ -118,7 +127,7 @@ class KafkaJsTransactionalProducer implements TransactionalProducer {
     try {
       await this.producer.connect();
     } catch (error) {
-      throw unreachable(this.brokers, error);
+      throw unreachable(this.brokers, error, this.security);
     }
   }
 

@@ -1,5 +1,6 @@
 import type { KafkaAdmin, KafkaClient } from '../kafka/types.ts';
 import { KafkaJsClient } from '../kafka/kafkajs-client.ts';
+import { kafkaSecurity } from '../kafka/security.ts';
 import type { PluginRegistry } from '../plugins.ts';
 import type { TaskMetricsFacade } from '../api/task.ts';
 import type { RuntimeLogger } from '../util/logger.ts';
@@ -28,7 +29,7 @@ export class Worker {
     const options: WorkerOptions = clientOrOptions && 'producer' in clientOrOptions ? { client: clientOrOptions } : (clientOrOptions ?? {});
     this.connectorMetrics = options.connectorMetrics;
     const client = options.client;
-    this.client = client ?? new KafkaJsClient({ brokers: config.bootstrapServers, clientId: config.clientId, logger: logger.child({ component: 'kafka' }) });
+    this.client = client ?? new KafkaJsClient({ brokers: config.bootstrapServers, clientId: config.clientId, logger: logger.child({ component: 'kafka' }), security: kafkaSecurity(config.securityProps, config.file) });
   }
 
   /** Prepares the offsets topic (fails fast with a clear error if Kafka is unreachable) and starts the connectors. */
