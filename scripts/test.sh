@@ -13,8 +13,10 @@
 #
 # Environment: TEST_KAFKA_BOOTSTRAP=host:port uses that broker instead of starting one; TEST_REGISTRY_URL=url
 #   likewise for the registry, TEST_REGISTRY=0 starts none (registry tests then skip);
-#   TEST_REPORTER (default tap: ends with "# pass N" / "# fail N"); TEST_TIMEOUT_MS per test
-#   (default 60000 unit, 180000 integration); KAFKA_START_TIMEOUT etc. as in scripts/kafka.sh.
+#   TEST_REPORTER (default tap: ends with "# pass N" / "# fail N"); TEST_TIMEOUT_MS (default 300000 for unit,
+#   600000 for integration files): node's --test-timeout, which bounds every test AND every test file as a whole
+#   (node runs each file as one test), so it is a hang guard; give slow tests their own { timeout }.
+#   KAFKA_START_TIMEOUT etc. as in scripts/kafka.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -67,7 +69,7 @@ run_node_tests() {
 
 if [[ ${#unit_files[@]} -gt 0 ]]; then
   step "unit tests (${#unit_files[@]} files)"
-  run_node_tests "${TEST_TIMEOUT_MS:-60000}" "${unit_files[@]}" || failed+=("unit tests")
+  run_node_tests "${TEST_TIMEOUT_MS:-300000}" "${unit_files[@]}" || failed+=("unit tests")
 else
   step "unit tests: none selected"
 fi
@@ -155,7 +157,7 @@ if [[ ${#integration_files[@]} -gt 0 ]]; then
   rm -f "$registry_out"
   if [[ -n "$bootstrap" ]]; then
     step "integration tests (${#integration_files[@]} files, KAFKA_BOOTSTRAP=$bootstrap${registry_url:+, REGISTRY_URL=$registry_url})"
-    KAFKA_BOOTSTRAP="$bootstrap" REGISTRY_URL="$registry_url" run_node_tests "${TEST_TIMEOUT_MS:-180000}" \
+    KAFKA_BOOTSTRAP="$bootstrap" REGISTRY_URL="$registry_url" run_node_tests "${TEST_TIMEOUT_MS:-600000}" \
       --test-concurrency=1 "${integration_files[@]}" || failed+=("integration tests")
   else
     failed+=("test broker start")
