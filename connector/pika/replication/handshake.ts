@@ -5,7 +5,7 @@ import { PikaProtocolError } from '../protocol/errors.ts';
 import { InnerType, StatusCode, TrySyncReplyCode, type InnerResponse, type PbNode } from '../protocol/messages.ts';
 import type { ReplConnection } from './connection.ts';
 import { ReplicationGapError, ReplicationRefusedError } from './errors.ts';
-import { trySyncRequest } from './requests.ts';
+import { dbSyncRequest, trySyncRequest } from './requests.ts';
 
 export interface MasterInfo {
   /** Null when the master sent none (before 3.5.1) or an empty one. */
@@ -17,8 +17,11 @@ export interface MasterInfo {
   profile: '4.0' | '3.5';
 }
 
-/** Where a DB starts on the first connection: after a position, or at the master's current end (a new replica). */
-export type StartPoint = BinlogPosition | 'current';
+/**
+ * Where a DB starts on the first connection: after a position, at the master's current end (a new replica), or
+ * with a full sync (`dump`: DBSync, then the caller downloads the dump and calls `finishDump` with its offset).
+ */
+export type StartPoint = BinlogPosition | 'current' | 'dump';
 
 /** Reads a MetaSync reply with code kOk. */
 export function parseMasterInfo(reply: InnerResponse): MasterInfo {
@@ -58,6 +61,15 @@ export async function trySync(conn: ReplConnection, node: PbNode, db: string, ti
   const ts = reply.try_sync;
   if (!ts) throw new PikaProtocolError(`${db}: TrySync reply kOk without its try_sync part`);
   return { code: ts.reply_code, master: ts.binlog_offset ? toBinlogPosition(ts.binlog_offset) : undefined, sessionId: ts.session_id };
+}
+
+/** Sends DBSync for `db` (§5.3); the master answers at once (before the dump exists) with the node's session id. */
+export async function dbSync(conn: ReplConnection, node: PbNode, db: string, timeoutMs: number): Promise<number> {
+  const reply = await conn.request(dbSyncRequest(node, db, { filenum: 0, offset: 0 }), InnerType.kDBSync, timeoutMs);
+  if (reply.code !== StatusCode.kOk) throw new ReplicationRefusedError(`${db}: the master refused DBSync: ${JSON.stringify(reply.reply ?? '')}`, 'PIKA_DBSYNC_REFUSED');
+  const sessionId = reply.db_sync?.session_id;
+  if (sessionId === undefined) throw new PikaProtocolError(`${db}: DBSync reply kOk without a session_id`);
+  return sessionId;
 }
 
 /** The session id of a kOk TrySync reply; every other reply code is a typed gap (never retried). */

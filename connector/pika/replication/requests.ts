@@ -44,6 +44,14 @@ export function pingRequest(node: PbNode, dbName: string, sessionId: number): In
   return binlogSync(node, dbName, sessionId, ZERO, ZERO, false);
 }
 
+/**
+ * Asks for a dump of `dbName` (§5.3). `from` is TryDBSync's `top`: filenum 0 lets a 4.0 / 3.5.5 master reuse its
+ * last dump when that is still usable (older 3.5 masters always make a new one for it).
+ */
+export function dbSyncRequest(node: PbNode, dbName: string, from: BinlogPosition): InnerRequestInput {
+  return { type: InnerType.kDBSync, db_sync: { node, slot: slot(dbName), binlog_offset: { filenum: from.filenum, offset: from.offset } } };
+}
+
 export function removeSlaveNodeRequest(node: PbNode, dbName: string): InnerRequestInput {
   return { type: InnerType.kRemoveSlaveNode, remove_slave_node: [{ node, slot: slot(dbName) }] };
 }

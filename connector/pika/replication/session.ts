@@ -4,7 +4,13 @@
 // continuity and queued for `take()`; keepalives are answered with pings, and every DB gets a request at least
 // every `pingIntervalMs`. A lost connection or a master silent for `silenceTimeoutMs` (keepalives count as life;
 // a master waiting for our acks is allowed to be silent) leads to a reconnect that resumes every DB after the last
-// item queued. Gaps and refusals stop the session for good: `take()` then throws them.
+// item queued. Gaps and refusals stop the session for good: `take()` then throws them — unless `onGap` turns a
+// DB's handshake gap into a full sync.
+//
+// Full sync (§5.3, §5.7, §7.4): a DB whose start is `dump` gets DBSync instead of TrySync. Its node then stays in
+// the master's DbSync state (binlog purge protection) while this session keeps pinging it and answering keepalives;
+// the caller downloads and emits the dump, then calls `finishDump` with the dump's offset: TrySync there → first
+// BinlogSync → streaming, on the same connection. A reconnect meanwhile sends DBSync again.
 //
 // Acks are the caller's: `acknowledge()` sends a range once the caller's sink has made those items durable. The
 // master's sync window (default 9000 items per DB) therefore bounds what it sends ahead of the sink; the queue here
@@ -19,7 +25,7 @@ import { ConnectError } from '../../../runtime/api/index.ts';
 import { DEFAULT_TIMINGS, systemClock, type SessionClock, type SessionTimings } from './clock.ts';
 import { ConnectionClosedError, ReplConnection } from './connection.ts';
 import { ReplicationGapError, ReplicationRefusedError } from './errors.ts';
-import { metaSyncRefusal, parseMasterInfo, sessionOrGap, trySync, type MasterInfo, type StartPoint } from './handshake.ts';
+import { dbSync, metaSyncRefusal, parseMasterInfo, sessionOrGap, trySync, type MasterInfo, type StartPoint } from './handshake.ts';
 
 export type { MasterInfo, StartPoint } from './handshake.ts';
 import {
@@ -51,10 +57,19 @@ export interface ReplicationSessionOptions {
   clock?: SessionClock;
   /** Reading from the socket pauses while this many items wait for `take()` (default 20000). */
   maxQueuedItems?: number;
+  /** A DB in `dump` mode got its DBSync accepted on connection `generation` (again after each reconnect). */
+  onDumpAccepted?(db: string, generation: number): void;
+  /**
+   * A handshake gap of one DB (TrySync purged/larger/not-boundary). Returning true switches that DB to a full sync
+   * (DBSync on the same connection) instead of failing the session.
+   */
+  onGap?(gap: ReplicationGapError): boolean;
 }
 
 interface DbState {
   name: string;
+  /** binlog: TrySync/BinlogSync; dump: DBSync and wait for `finishDump`. */
+  mode: 'binlog' | 'dump';
   /** Resume point: end of the last queued item (or the start point). Undefined until the first handshake. */
   resumeFrom: BinlogPosition | undefined;
   sessionId: number | undefined;
@@ -128,12 +143,39 @@ export class ReplicationSession {
   }
 
   /** Per DB: session id and resume position (for status). */
-  positions(): Record<string, { session_id: number | null; position: string | null }> {
-    const out: Record<string, { session_id: number | null; position: string | null }> = {};
+  positions(): Record<string, { session_id: number | null; position: string | null; mode: 'binlog' | 'dump' }> {
+    const out: Record<string, { session_id: number | null; position: string | null; mode: 'binlog' | 'dump' }> = {};
     for (const db of this.dbs.values()) {
-      out[db.name] = { session_id: db.sessionId ?? null, position: db.resumeFrom ? formatPosition(db.resumeFrom) : null };
+      out[db.name] = { session_id: db.sessionId ?? null, position: db.resumeFrom ? formatPosition(db.resumeFrom) : null, mode: db.mode };
     }
     return out;
+  }
+
+  /** Whether `db` currently waits for a full sync (DBSync sent or to be sent). */
+  inDumpMode(db: string): boolean {
+    return this.dbs.get(db)?.mode === 'dump';
+  }
+
+  /**
+   * The caller has emitted the dump of `db` taken at `at` (its `info` offset): continue the binlog right after it
+   * (TrySync at `at` → first BinlogSync) on the current connection, or on the next one when there is none now.
+   * A gap there follows `onGap` (another full sync) or fails the session.
+   */
+  async finishDump(db: string, at: BinlogPosition): Promise<void> {
+    const state = this.dbs.get(db);
+    if (!state || state.mode !== 'dump') throw new Error(`finishDump(${db}): that DB is not waiting for a full sync`);
+    state.mode = 'binlog';
+    state.resumeFrom = { filenum: at.filenum, offset: at.offset };
+    state.sessionId = undefined;
+    state.continuity = undefined;
+    const conn = this.conn;
+    if (!this.streaming || !conn || conn.closed) return; // the next handshake continues from resumeFrom
+    try {
+      await this.syncDb(conn, db, this.master!);
+    } catch (error) {
+      if (isFatal(error)) this.fail(error as Error);
+      else conn.close(error as Error);
+    }
   }
 
   /**
@@ -248,6 +290,8 @@ export class ReplicationSession {
     try {
       const master = await this.metaSync(conn);
       for (const name of this.selectDbs(master)) await this.syncDb(conn, name, master);
+      // finishDump() calls that came while this handshake ran.
+      for (const db of this.dbs.values()) if (db.mode === 'binlog' && db.sessionId === undefined) await this.syncDb(conn, db.name, master);
       this.streaming = true;
       this.lastLifeAt = this.clock.now();
       logger.info('replicating from the Pika master', { host, port, identity: `${this.identity.ip}:${this.identity.port}`, dbs: [...this.dbs.keys()].join(','), generation });
@@ -354,7 +398,7 @@ export class ReplicationSession {
     }
     for (const name of wanted) {
       if (!this.dbs.has(name)) {
-        this.dbs.set(name, { name, resumeFrom: undefined, sessionId: undefined, continuity: undefined, lastSentAt: 0, unacked: 0 });
+        this.dbs.set(name, { name, mode: 'binlog', resumeFrom: undefined, sessionId: undefined, continuity: undefined, lastSentAt: 0, unacked: 0 });
       }
     }
     return wanted;
@@ -363,9 +407,11 @@ export class ReplicationSession {
   private async syncDb(conn: ReplConnection, name: string, master: MasterInfo): Promise<void> {
     const db = this.dbs.get(name)!;
     let from = db.resumeFrom;
-    if (!from) {
+    if (!from && db.mode === 'binlog') {
       const start = this.options.start(name, master);
-      if (start === 'current') {
+      if (start === 'dump') {
+        db.mode = 'dump';
+      } else if (start === 'current') {
         const probe = await trySync(conn, this.identity!, name, this.timings.requestTimeoutMs, { filenum: 0, offset: 0 });
         if (!probe.master) throw new PikaProtocolError(`${name}: the master's TrySync reply carries no binlog position (reply code ${probe.code}); cannot start at its current position`);
         from = probe.master;
@@ -374,8 +420,17 @@ export class ReplicationSession {
         from = start;
       }
     }
+    if (db.mode === 'dump' || !from) return this.requestDump(conn, db);
     const reply = await trySync(conn, this.identity!, name, this.timings.requestTimeoutMs, from);
-    const sessionId = sessionOrGap(name, from, reply);
+    let sessionId: number;
+    try {
+      sessionId = sessionOrGap(name, from, reply);
+    } catch (error) {
+      if (!(error instanceof ReplicationGapError) || !this.options.onGap?.(error)) throw error;
+      db.mode = 'dump';
+      db.resumeFrom = undefined;
+      return this.requestDump(conn, db);
+    }
     db.sessionId = sessionId;
     db.resumeFrom = from;
     db.continuity = new BinlogContinuity(name, from);
@@ -383,6 +438,15 @@ export class ReplicationSession {
     conn.send(firstBinlogSyncRequest(this.identity!, name, sessionId, from));
     db.lastSentAt = this.clock.now();
     this.options.logger.debug('binlog sync activated', { db: name, session_id: sessionId, from: formatPosition(from) });
+  }
+
+  private async requestDump(conn: ReplConnection, db: DbState): Promise<void> {
+    db.sessionId = await dbSync(conn, this.identity!, db.name, this.timings.requestTimeoutMs);
+    db.continuity = undefined;
+    db.unacked = 0;
+    db.lastSentAt = this.clock.now();
+    this.options.logger.info('full sync requested (DBSync accepted): the master dumps the DB and keeps its binlog while this replica downloads', { db: db.name, session_id: db.sessionId });
+    this.options.onDumpAccepted?.(db.name, this.generation);
   }
 
   // ---------- streaming ----------

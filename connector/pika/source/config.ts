@@ -45,14 +45,23 @@ export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
   'topic.single': { doc: 'the one topic in single mode; default pika.<cluster>.stream', check: TOPIC },
   'snapshot.mode': {
     default: 'initial',
-    doc: 'what a DB without committed offset does: initial/when_needed/always = full sync first (not yet available); never = start at the master\'s current binlog position like a new replica (earlier data is not captured)',
+    doc: 'initial = full sync (snapshot) when a DB has no committed offset, then the binlog; when_needed = also when the committed offset is unusable (gap), whatever snapshot.on.gap says; always = a full sync at every start; never = no snapshot: a DB without offset starts at the master\'s current binlog position like a new replica (earlier data is not captured)',
     check: oneOf('initial', 'when_needed', 'always', 'never'),
   },
   'snapshot.on.gap': {
     default: 'resync',
-    doc: 'when the binlog cannot continue (purged, master behind, changed replication id, non-boundary offset, lost items): fail = stop the task; resync = full sync again (not yet available: the task stops with that message)',
+    doc: 'when the binlog cannot continue (purged, master behind, changed replication id, non-boundary offset): fail = stop the task; resync = full sync of that DB again (snapshot events, then the binlog from the new dump). Lost items inside a stream always stop the task',
     check: oneOf('fail', 'resync'),
   },
+  'snapshot.dir': { doc: 'local directory for downloaded dumps (one subdirectory per DB, resumable); default ./data/pika-connect/<connector name>/dumps', check: NON_EMPTY },
+  'snapshot.max.elements.per.event': { default: '1000', doc: 'a collection with more elements is split into several snapshot events (parts) of at most this many', check: intAtLeast(1, 10_000_000) },
+  'snapshot.max.bytes.per.event': { default: String(512 * 1024), doc: 'bound on the raw bytes of one snapshot event\'s arguments (keep well under the producer\'s max.request.size: base64 and the envelope add about 40 %)', check: intAtLeast(1, 1024 * 1024 * 1024) },
+  'snapshot.oversize.policy': {
+    default: 'fail',
+    doc: 'a string (or one element) over snapshot.max.bytes.per.event: fail = stop the task; skip = leave it out (logged, counted in snapshot-end); dlq = send it to errors.deadletterqueue.topic.name',
+    check: (v, config) => oneOf('fail', 'skip', 'dlq')(v, config) ?? (v === 'dlq' && !config['errors.deadletterqueue.topic.name'] ? 'dlq needs errors.deadletterqueue.topic.name' : undefined),
+  },
+  'snapshot.fetch.max.bytes.per.second': { default: '0', doc: 'throttle of the dump download (bytes/s, 0 = unlimited), to spare the master\'s disk and network like Pika\'s throttle-bytes-per-second', check: intAtLeast(0) },
   'poll.max.records': { default: '4000', doc: 'binlog items handed to the runtime per poll at most', check: intAtLeast(1, 1_000_000) },
   'pika.ping.interval.ms': { default: '2000', doc: 'longest time without a request to the master per DB (ping); at most 5000', check: intAtLeast(1, 5000) },
   'pika.silence.timeout.ms': { default: '20000', doc: 'reconnect when nothing (keepalives included) arrived for this long', check: intAtLeast(100) },
@@ -78,6 +87,13 @@ export interface PikaSourceSettings {
   topicSingle: string;
   snapshotMode: SnapshotMode;
   snapshotOnGap: 'fail' | 'resync';
+  /** Undefined = the default under ./data/pika-connect/<connector>/ (the task knows the connector name). */
+  snapshotDir: string | undefined;
+  snapshotMaxElementsPerEvent: number;
+  snapshotMaxBytesPerEvent: number;
+  snapshotOversizePolicy: 'fail' | 'skip' | 'dlq';
+  snapshotFetchBytesPerSecond: number;
+  deadLetterTopic: string | undefined;
   pollMaxRecords: number;
   pingIntervalMs: number;
   silenceTimeoutMs: number;
@@ -131,6 +147,12 @@ export function pikaSourceSettings(config: Record<string, string>): PikaSourceSe
     topicSingle: config['topic.single'] ?? `pika.${cluster}.stream`,
     snapshotMode: get('snapshot.mode') as SnapshotMode,
     snapshotOnGap: get('snapshot.on.gap') as 'fail' | 'resync',
+    snapshotDir: config['snapshot.dir'],
+    snapshotMaxElementsPerEvent: Number(get('snapshot.max.elements.per.event')),
+    snapshotMaxBytesPerEvent: Number(get('snapshot.max.bytes.per.event')),
+    snapshotOversizePolicy: get('snapshot.oversize.policy') as 'fail' | 'skip' | 'dlq',
+    snapshotFetchBytesPerSecond: Number(get('snapshot.fetch.max.bytes.per.second')),
+    deadLetterTopic: config['errors.deadletterqueue.topic.name'] || undefined,
     pollMaxRecords: Number(get('poll.max.records')),
     pingIntervalMs: Number(get('pika.ping.interval.ms')),
     silenceTimeoutMs: Number(get('pika.silence.timeout.ms')),

@@ -1,7 +1,15 @@
 // The Pika source task: one replication session to the master (all DBs on one connection), binlog items turned
 // into events, records handed to the runtime, and acks sent to the master only for items whose records are in a
 // committed Kafka transaction (`commitRecord` → `commit`).
-import { ConnectError, type Logger, type SourceRecord, type SourceTask, type SourceTaskContext, type TaskConfig } from '../../../runtime/api/index.ts';
+//
+// Full sync (snapshot.mode, snapshot.on.gap=resync): a DB that needs one gets DBSync on the replication
+// connection; its dump is downloaded and turned into snapshot events (one DB after the other), each carrying the
+// snapshot position as source offset; the snapshot-end event carries the dump's binlog offset instead, and right
+// after it the session continues that DB's binlog there (TrySync at the dump offset).
+import { join } from 'node:path';
+import { ConnectError, type Logger, type SourceOffset, type SourceRecord, type SourceTask, type SourceTaskContext, type TaskConfig } from '../../../runtime/api/index.ts';
+import { parseSnapshotPosition, type SnapshotRecord } from '../snapshot/index.ts';
+import { FullSyncJob } from './full-sync.ts';
 import { binlogItemToEvents, dbIndexFromName } from '../events/binlog-events.ts';
 import { eventKafkaKey, eventPartitionKey } from '../events/kafka-keys.ts';
 import { formatPosition } from '../binlog/item.ts';
@@ -35,6 +43,15 @@ export class PikaSourceTask implements SourceTask {
   private readonly inflight = new Map<SourceRecord, TrackedItem>();
   private lastStatusAt = 0;
   private stopped = false;
+  /** Full syncs in order: the head downloads and emits; the others wait (their nodes are pinged meanwhile). */
+  private readonly jobs: FullSyncJob[] = [];
+  private readonly lastJobs = new Map<string, FullSyncJob>();
+  /** Committed snapshot positions of snapshots that were in progress when this task started. */
+  private readonly snapshotResume = new Map<string, SourceOffset>();
+  private readonly abort = new AbortController();
+  private fullSyncs = 0;
+  private resyncs = 0;
+  private readonly dumpWarnings: string[] = [];
 
   constructor(private readonly options: PikaSourceTaskOptions = {}) {}
 
@@ -57,6 +74,8 @@ export class PikaSourceTask implements SourceTask {
       identity: s.replicaIp !== undefined && s.replicaPort !== undefined ? { ip: s.replicaIp, port: s.replicaPort } : undefined,
       dbs: s.dbs,
       start: (db, master) => this.startPoint(db, master, log),
+      onDumpAccepted: (db) => this.onDumpAccepted(db),
+      onGap: (gap) => this.onHandshakeGap(gap),
       logger: log,
       timings: { pingIntervalMs: s.pingIntervalMs, silenceTimeoutMs: s.silenceTimeoutMs, ...this.options.timings },
       clock: this.options.clock,
@@ -66,16 +85,88 @@ export class PikaSourceTask implements SourceTask {
 
   async poll(): Promise<SourceRecord[]> {
     let items: ReceivedItem[];
+    const job = this.jobs[0];
     try {
-      items = await this.session.take(this.settings.pollMaxRecords, POLL_WAIT_MS, this.context.signal);
+      items = await this.session.take(this.settings.pollMaxRecords, job ? 0 : POLL_WAIT_MS, this.context.signal);
     } catch (error) {
       throw this.onSessionFailure(error as Error);
     }
     const records: SourceRecord[] = [];
     for (const received of items) this.toRecords(received, records);
     if (records.length < items.length) this.flushAcks(); // items without records may be ackable right away
+    if (job) await this.pollSnapshot(job, records);
     this.maybeReportStatus();
     return records;
+  }
+
+  /** Adds the next snapshot records of the head full sync; after its snapshot-end the DB's binlog continues. */
+  private async pollSnapshot(job: FullSyncJob, out: SourceRecord[]): Promise<void> {
+    if (!(await job.ready(out.length > 0 ? 0 : POLL_WAIT_MS))) return;
+    const snapshot = await job.next(Math.max(1, this.settings.pollMaxRecords - out.length));
+    for (const r of snapshot) out.push(this.snapshotRecord(job, r));
+    if (job.state !== 'done') return;
+    this.jobs.shift();
+    const at = job.dumpOffset!;
+    this.context.logger.info('snapshot complete: the binlog continues at the dump offset (TrySync there)', { db: job.db, dump_uuid: job.dumpUuid, dump_offset: formatPosition(at), events: job.status().events_emitted });
+    await this.session.finishDump(job.db, at);
+    this.jobs[0]?.begin();
+  }
+
+  private snapshotRecord(job: FullSyncJob, r: SnapshotRecord): SourceRecord {
+    const s = this.settings;
+    const db = dbIndexFromName(job.db);
+    const partition = sourcePartition(s.sourceId, db);
+    const end = r.event.op === 'snapshot-end';
+    // After snapshot-end the DB is a binlog reader at the dump offset: a restart continues there, not in the dump.
+    const offset = end
+      ? { ...sourceOffset(job.dumpOffset!, 0, 0, this.session.master?.replicationId ?? null, undefined), snapshot_dump_uuid: job.dumpUuid ?? null }
+      : r.offset;
+    const dlq = r.dlqReason !== undefined;
+    return {
+      sourcePartition: partition,
+      sourceOffset: offset,
+      topic: dlq ? s.deadLetterTopic! : s.streamMode === 'single' ? s.topicSingle : s.topicSnapshot,
+      key: eventKafkaKey(r.event),
+      value: r.event,
+      partitionKey: eventPartitionKey(r.event),
+      ...(dlq ? { headers: { 'pika.snapshot.oversize': r.dlqReason! } } : {}),
+    };
+  }
+
+  private onDumpAccepted(db: string): void {
+    const running = this.lastJobs.get(db);
+    if (running && running.state !== 'done') return; // DBSync again after a reconnect: the same full sync goes on
+    const s = this.settings;
+    const log = this.context.logger;
+    const job = new FullSyncJob(db, {
+      host: s.host,
+      rsyncPort: s.rsyncPort,
+      dir: s.snapshotDir ?? join('data', 'pika-connect', this.context.connectorName, 'dumps'),
+      bytesPerSecond: s.snapshotFetchBytesPerSecond,
+      snapshot: {
+        db,
+        sourceId: s.sourceId,
+        source: { host: s.host, port: s.port, replication_id: this.session.master?.replicationId ?? null },
+        maxElementsPerEvent: s.snapshotMaxElementsPerEvent,
+        maxBytesPerEvent: s.snapshotMaxBytesPerEvent,
+        oversizePolicy: s.snapshotOversizePolicy,
+        onWarning: (m) => this.onDumpWarning(db, m),
+      },
+      logger: log,
+      signal: this.abort.signal,
+      resumeFrom: this.snapshotResume.get(db),
+      onWarning: (m) => this.onDumpWarning(db, m),
+    });
+    this.snapshotResume.delete(db);
+    this.lastJobs.set(db, job);
+    this.jobs.push(job);
+    this.fullSyncs++;
+    if (this.jobs.length === 1) job.begin();
+  }
+
+  private onDumpWarning(db: string, message: string): void {
+    this.context.logger.warn(message, { db });
+    if (this.dumpWarnings.length < 20) this.dumpWarnings.push(`${db}: ${message}`);
   }
 
   commitRecord(record: SourceRecord): void {
@@ -92,6 +183,8 @@ export class PikaSourceTask implements SourceTask {
   async stop(): Promise<void> {
     if (this.stopped || !this.session) return;
     this.stopped = true;
+    this.abort.abort();
+    for (const job of this.jobs) await job.close().catch(() => {});
     await this.session.stop();
     this.reportStatus();
   }
@@ -102,12 +195,24 @@ export class PikaSourceTask implements SourceTask {
     const s = this.settings;
     const partition = sourcePartition(s.sourceId, dbIndexFromName(db));
     const committed = this.context.offsets.offset(partition);
+    if (committed?.phase === 'snapshot') {
+      const at = parseSnapshotPosition(committed);
+      this.snapshotResume.set(db, committed);
+      log.info('a snapshot was in progress: full sync again, resuming after its last committed event if the dump is the same', { db, dump_uuid: at.dump_uuid, stage: at.stage, seq: at.seq });
+      return 'dump';
+    }
     if (committed) {
       const position = parseCommittedOffset(partition, committed);
+      if (s.snapshotMode === 'always') {
+        log.info('snapshot.mode=always: full sync at this start although a committed offset exists', { db, committed: formatPosition(position) });
+        return 'dump';
+      }
       if (position.replicationId !== null && master.replicationId !== null && position.replicationId !== master.replicationId) {
-        throw new ReplicationGapError('replication-id-changed', db,
+        const gap = new ReplicationGapError('replication-id-changed', db,
           `the committed offset belongs to replication id ${position.replicationId} but the master now has ${master.replicationId} (restored or replaced master)`,
           { requested: position });
+        if (this.onHandshakeGap(gap)) return 'dump';
+        throw gap;
       }
       log.info('resuming from the committed offset', { db, position: formatPosition(position), logic_id: position.logicId });
       return position;
@@ -116,10 +221,41 @@ export class PikaSourceTask implements SourceTask {
       log.warn('no committed offset: starting at the master\'s current binlog position (snapshot.mode=never); data written before is not captured', { db });
       return 'current';
     }
-    throw new ConnectError(
-      `${db}: no committed offset and snapshot.mode=${s.snapshotMode} needs a full sync, which is not yet available in this version; set snapshot.mode=never to start at the master's current binlog position without the existing data`,
-      { code: 'PIKA_FULL_SYNC_UNAVAILABLE', stage: 'start' },
-    );
+    log.info(`no committed offset: full sync first (snapshot.mode=${s.snapshotMode}), then the binlog from the dump's offset`, { db });
+    return 'dump';
+  }
+
+  /**
+   * A handshake gap. True = counted and reported here, and a full sync of that DB follows (resync); false = the
+   * session fails with it and `onSessionFailure` reports it.
+   */
+  private onHandshakeGap(gap: ReplicationGapError): boolean {
+    const resync = this.settings.snapshotOnGap === 'resync' || this.settings.snapshotMode === 'when_needed';
+    if (!resync) return false;
+    this.recordGap(gap);
+    this.resyncs++;
+    this.context.logger.warn('binlog gap: full sync of the DB again (snapshot events, then the binlog from the new dump)', {
+      db: gap.db, kind: gap.kind, 'snapshot.on.gap': this.settings.snapshotOnGap, 'snapshot.mode': this.settings.snapshotMode, resyncs: this.resyncs,
+    });
+    return true;
+  }
+
+  /** Counts a gap (once per distinct gap across task restarts) and puts it in status and the log. */
+  private recordGap(error: ReplicationGapError): number {
+    const name = this.context.connectorName;
+    const seen = gapsSeen.get(name) ?? { gaps: new Set<string>(), reports: 0 };
+    gapsSeen.set(name, seen);
+    seen.gaps.add(`${error.db}/${error.kind}/${error.requested ? formatPosition(error.requested) : '-'}`);
+    seen.reports++;
+    const count = seen.gaps.size;
+    const policy = this.settings.snapshotOnGap;
+    this.context.logger.error('binlog gap: incremental replication cannot continue', { db: error.db, kind: error.kind, gaps: count, 'snapshot.on.gap': policy, detail: error.message });
+    this.context.reportStatus({
+      gaps: count,
+      gap_reports: seen.reports,
+      last_gap: { db: error.db, kind: error.kind, message: error.message, requested: error.requested ?? null, master: error.master ?? null, policy },
+    });
+    return count;
   }
 
   // ---------- records and acks ----------
@@ -159,23 +295,11 @@ export class PikaSourceTask implements SourceTask {
 
   private onSessionFailure(error: Error): Error {
     if (!(error instanceof ReplicationGapError)) return error;
-    const name = this.context.connectorName;
-    const seen = gapsSeen.get(name) ?? { gaps: new Set<string>(), reports: 0 };
-    gapsSeen.set(name, seen);
-    seen.gaps.add(`${error.db}/${error.kind}/${error.requested ? formatPosition(error.requested) : '-'}`);
-    seen.reports++;
-    const count = seen.gaps.size;
-    const policy = this.settings.snapshotOnGap;
-    this.context.logger.error('binlog gap: incremental replication cannot continue', { db: error.db, kind: error.kind, gaps: count, 'snapshot.on.gap': policy, detail: error.message });
-    this.context.reportStatus({
-      gaps: count,
-      gap_reports: seen.reports,
-      last_gap: { db: error.db, kind: error.kind, message: error.message, requested: error.requested ?? null, master: error.master ?? null, policy },
-    });
+    this.recordGap(error);
     this.reportStatus();
-    const action = policy === 'fail'
+    const action = this.settings.snapshotOnGap === 'fail'
       ? 'snapshot.on.gap=fail: the task stops. Reset the connector\'s offsets (or use a new source.id) to start again'
-      : 'snapshot.on.gap=resync needs a full sync, which is not yet available in this version: the task stops. Reset the connector\'s offsets and use snapshot.mode=never to continue from the master\'s current position (changes in the gap are lost)';
+      : 'the task stops; its restart resumes from the last committed offset and, if that position is unusable there, makes a full sync (snapshot.on.gap=resync)';
     return new ConnectError(`${error.message}. ${action}`, { code: error.code, stage: 'poll', cause: error });
   }
 
@@ -196,6 +320,13 @@ export class PikaSourceTask implements SourceTask {
         dbs: this.session.positions(),
         items_awaiting_commit: this.tracker.pending,
         ...this.session.stats,
+      },
+      snapshot: {
+        full_syncs: this.fullSyncs,
+        resyncs: this.resyncs,
+        dbs: Object.fromEntries([...this.lastJobs].map(([db, job]) => [db, job.status()])),
+        warnings: this.dumpWarnings,
+        streams_not_in_dump: this.dumpWarnings.some((w) => /streams/.test(w)),
       },
       gaps: gapsSeen.get(this.context.connectorName)?.gaps.size ?? 0,
     });

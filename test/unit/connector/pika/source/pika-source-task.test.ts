@@ -111,22 +111,11 @@ test('resume from a committed offset: only later items are delivered', async () 
   }
 });
 
-test('no committed offset and snapshot.mode=initial: a clear "full sync not yet available" failure', async () => {
+test('a gap (committed offset of another replication id) is logged, counted in status and fails the task with snapshot.on.gap=fail', async () => {
   const m = await startPikaMaster({ timeScale: SCALE });
   try {
-    const ctx = fakeContext();
-    await withTask(m, config(m, { 'snapshot.mode': 'initial' }), ctx, async (task) => {
-      await assert.rejects(pollUntil(task, 1), /full sync, which is not yet available.*snapshot\.mode=never/);
-    });
-  } finally {
-    await m.stop();
-  }
-});
-
-test('a gap (committed offset of another replication id) is logged, counted in status and fails the task per snapshot.on.gap', async () => {
-  const m = await startPikaMaster({ timeScale: SCALE });
-  try {
-    for (const [policy, pattern] of [['fail', /snapshot\.on\.gap=fail/], ['resync', /snapshot\.on\.gap=resync needs a full sync, which is not yet available/]] as const) {
+    // (resync: full-sync.test.ts)
+    for (const [policy, pattern] of [['fail', /snapshot\.on\.gap=fail/]] as const) {
       const ctx = fakeContext([{ partition: { source_id: 'src1', db: 0 }, offset: { filenum: 0, offset: 0, logic_id: 0, term: 0, replication_id: 'an-older-id' } }], `gap-${policy}`);
       await withTask(m, config(m, { 'snapshot.on.gap': policy }), ctx, async (task) => {
         await assert.rejects(pollUntil(task, 1), (e: Error) => pattern.test(e.message) && /replication id/.test(e.message));
