@@ -49,6 +49,8 @@ export interface PikaMasterOptions {
   onDbSync?(db: number, node: PbNode, filenum: number): void;
   /** Compression of DBSync dumps (default snappy, Pika's default). */
   dumpCompression?: GenCompression;
+  /** Dumps store keys with a 0x00 before their last byte damaged, as a real 4.0.x does (default false). */
+  emulateEncodeUserKeyBug?: boolean;
 }
 
 export interface PikaMaster {
@@ -108,7 +110,7 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
     // bgsave_info_ lives in memory: a restarted master starts without a usable dump.
     fullSync = new FullSync(core, {
       host, selfIp: options.selfIp ?? host, respPort: () => ports.resp, rsyncPort: ports.rsync,
-      dbInstanceNum: options.dbInstanceNum ?? 3, compression: options.dumpCompression,
+      dbInstanceNum: options.dbInstanceNum ?? 3, compression: options.dumpCompression, encodeUserKeyBug: options.emulateEncodeUserKeyBug,
     });
     resp = new RespServer(core, { host, port: ports.resp, requirepass: options.requirepass, infoReplication: () => repl.infoReplication() });
     ports.resp = await resp.listen();

@@ -29,6 +29,8 @@ export interface BgsaveSettings {
   port(): number;
   dbInstanceNum: number;
   compression: GenCompression;
+  /** Store keys as Pika 4.0.x's EncodeUserKey bug does (4.0 profile; keys with a 0x00 before their end). */
+  encodeUserKeyBug?: boolean;
   /** Awaited before the dump is declared done: tests hold the "bgsave running" window open with it. */
   gate?: () => Promise<void>;
 }
@@ -125,7 +127,7 @@ export class DbBgsave {
       await rm(`${path}_FAILED`, { recursive: true, force: true });
       await mkdir(path, { recursive: true });
       const input = keyspaceToGenPieces(entries, { layout: floyd ? 'floyd' : 'blackwidow', instances: this.settings.dbInstanceNum, nowMs: startedMs });
-      await runPikaGen({ layout: floyd ? 'floyd' : 'blackwidow', dir: path, instances: this.settings.dbInstanceNum, compression: this.settings.compression }, input);
+      await runPikaGen({ layout: floyd ? 'floyd' : 'blackwidow', dir: path, instances: this.settings.dbInstanceNum, compression: this.settings.compression, encodeUserKeyBug: floyd && this.settings.encodeUserKeyBug }, input);
       await this.settings.gate?.();
       const seconds = Math.max(0, Math.floor((this.core.options.nowMs() - startedMs) / 1000));
       const info = `${seconds}s\n${this.settings.host}\n${this.settings.port()}\n${this.position.filenum}\n${this.position.offset}\n`;

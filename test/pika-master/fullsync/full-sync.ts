@@ -20,6 +20,7 @@ export interface FullSyncOptions {
   rsyncPort: number;
   dbInstanceNum: number;
   compression?: GenCompression;
+  encodeUserKeyBug?: boolean;
 }
 
 export class FullSync {
@@ -34,6 +35,7 @@ export class FullSync {
       port: options.respPort,
       dbInstanceNum: options.dbInstanceNum,
       compression: options.compression ?? 'snappy',
+      encodeUserKeyBug: options.encodeUserKeyBug,
       gate: async () => { while (this.gate) await this.gate; },
     }));
     this.rsync = new RsyncServer({ host: options.host, port: options.rsyncPort, root: core.options.dir, dbs: this.bgsaves });

@@ -143,6 +143,24 @@ describe('pika-gen dumps read back by the TS reader', { skip: rocksDbMissing() ?
     assertSameDump(expected, actual);
   });
 
+  it("--encode-user-key-bug stores a key as the real 4.0.1 dump holds it; the reader exports Pika's reading", async () => {
+    const dir = join(work, 'key-bug');
+    const damaged = Buffer.from('p1:bin:\x00\xff\x01key', 'latin1'); // phase1_pre_sync.redis
+    await runPikaGen({ layout: 'floyd', dir, instances: 1, encodeUserKeyBug: true },
+      new GenInput().selectInstance(0).string(damaged, 'v').string(Buffer.from('end\0', 'latin1'), 'w'));
+    const raw: string[] = [];
+    const db = await ReadOnlyDb.open(join(dir, '0'));
+    const c = db.cursor('default');
+    for (await c.seekToFirst(); c.valid; await c.next()) raw.push(Buffer.from(c.key).toString('hex'));
+    await db.close();
+    // The meta key of that key in pika-vectors/master_dump (db0), written by a real Pika 4.0.1.
+    assert.ok(raw.includes('000000000000000070313a62696e3a00010000000000000000000000000000000000000000000000'), raw.join(' '));
+    const warnings: string[] = [];
+    const got = await collectDump(dir, NOW, warnings);
+    assert.deepEqual([...got.keys()].sort(), [Buffer.from('end\0', 'latin1').toString('hex'), Buffer.from('p1:bin:\0', 'latin1').toString('hex')].sort());
+    assert.ok(warnings.some((w) => w.includes('EncodeUserKey')));
+  });
+
   it('refuses bad input with a clear message', async () => {
     await assert.rejects(runPikaGen({ layout: 'floyd', dir: join(work, 'bad') }, Buffer.from('?')), /unknown operation byte 63/);
     await assert.rejects(runPikaGen({ layout: 'floyd', dir: join(work, 'bad2'), instances: 2 }, new GenInput().selectInstance(5)), /instance 5 does not exist/);
