@@ -62,10 +62,15 @@ npx tsc -p . || failed+=("type check")
 
 # Node 20 does not expand globs after --test, so files are listed explicitly. --test-force-exit ends a file's
 # process when its tests are done even if a client left a socket open.
+# Each run's output is also kept to print the combined counts at the end.
+run_log="$(mktemp)"
 run_node_tests() {
   local timeout_ms="$1"; shift
-  node --import tsx --test --test-reporter="$REPORTER" --test-force-exit --test-timeout="$timeout_ms" "$@"
+  node --import tsx --test --test-reporter="$REPORTER" --test-force-exit --test-timeout="$timeout_ms" "$@" \
+    | tee -a "$run_log"
 }
+
+total() { awk -v key="$1" '$1 == "#" && $2 == key && $3 ~ /^[0-9]+$/ { n += $3 } END { print n + 0 }' "$run_log"; }
 
 if [[ ${#unit_files[@]} -gt 0 ]]; then
   step "unit tests (${#unit_files[@]} files)"
@@ -116,6 +121,7 @@ cleanup() {
     KAFKA_NAME="test-$claimed_port" bash scripts/kafka.sh stop || true
   fi
   [[ -n "$claimed_port" ]] && rm -f "$CLAIMS/$claimed_port"
+  rm -f "$run_log"
   return 0
 }
 trap cleanup EXIT
@@ -167,6 +173,7 @@ else
 fi
 
 echo
+echo "==== all runs: tests $(total tests), pass $(total pass), fail $(total fail), cancelled $(total cancelled), skipped $(total skipped)"
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "==== FAILED: ${failed[*]}"
   exit 1
