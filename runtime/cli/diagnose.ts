@@ -81,6 +81,7 @@ async function restSnapshot(base: string, worker: WorkerConfig | undefined, time
     for (const [key, path, json] of [
       ['connectors', '/connectors?expand=status&expand=info', true],
       ['loggers', '/admin/loggers', true],
+      ['recent_problems', '/admin/recent-problems', true],
       ['metrics', '/metrics', false],
     ] as const) {
       snapshot[key] = await get(path, json).catch((error: Error) => ({ error: error.message }));

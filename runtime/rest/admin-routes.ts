@@ -23,6 +23,11 @@ export function addAdminRoutes(router: Router, ctx: RestContext): void {
       body: plugins.connectorNames().map((cls) => ({ class: cls, type: 'source', version: safeVersion(() => plugins.connector(cls)!.create().version()) })),
     };
   });
+  router.add('GET', '/connector-plugins/{type}/config', (req) => {
+    const type = req.params.type!;
+    if (!ctx.worker.plugins.connector(type)) throw new HttpError(404, `Unknown connector plugin ${type}; known: ${ctx.worker.plugins.connectorNames().join(', ')}`);
+    return { status: 200, body: validateConnectorConfig(ctx.worker.plugins, type, { 'connector.class': type }).configs.map((c) => c.definition).filter((d) => d.group !== 'Connector') };
+  });
   router.add('PUT', '/connector-plugins/{type}/config/validate', (req) => {
     const type = req.params.type!;
     const body = req.body;
@@ -44,6 +49,8 @@ export function addAdminRoutes(router: Router, ctx: RestContext): void {
     status: 200,
     body: Object.fromEntries(Object.entries(levels.list()).map(([n, v]) => [n, { ...v, level: upper(v.level) }])),
   }));
+  // Not in Kafka Connect: the last warnings and errors, for `pika-connect diagnose`.
+  router.add('GET', '/admin/recent-problems', () => ({ status: 200, body: levels.recentProblems }));
   router.add('GET', '/admin/loggers/{name}', (req) => {
     const all = levels.list();
     const found = all[req.params.name!];

@@ -23,6 +23,8 @@ export class LoggerLevels {
   private readonly levels = new Map<string, { level: LoggerLevel; lastModified?: number }>();
   private readonly known = new Set<string>(['root']);
   version = 0;
+  /** The last warnings and errors that were logged (newest last), for support bundles. */
+  readonly recentProblems: RecentProblem[] = [];
 
   constructor(rootLevel: LoggerLevel) {
     this.levels.set('root', { level: rootLevel in RANK ? rootLevel : 'info' });
@@ -61,6 +63,16 @@ export class LoggerLevels {
   }
 }
 
+export interface RecentProblem {
+  time: string;
+  level: 'warn' | 'error';
+  logger: string;
+  msg: string;
+  fields?: Record<string, unknown>;
+}
+
+const RECENT_PROBLEMS = 100;
+
 export class RuntimeLogger implements Logger {
   private cachedVersion = -1;
   private threshold = 0;
@@ -79,8 +91,23 @@ export class RuntimeLogger implements Logger {
 
   debug(msg: string, fields?: Record<string, unknown>): void { if (this.enabled('debug')) this.pino.debug(fields ?? {}, msg); }
   info(msg: string, fields?: Record<string, unknown>): void { if (this.enabled('info')) this.pino.info(fields ?? {}, msg); }
-  warn(msg: string, fields?: Record<string, unknown>): void { if (this.enabled('warn')) this.pino.warn(fields ?? {}, msg); }
-  error(msg: string, fields?: Record<string, unknown>): void { if (this.enabled('error')) this.pino.error(fields ?? {}, msg); }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    if (!this.enabled('warn')) return;
+    this.pino.warn(fields ?? {}, msg);
+    this.remember('warn', msg, fields);
+  }
+
+  error(msg: string, fields?: Record<string, unknown>): void {
+    if (!this.enabled('error')) return;
+    this.pino.error(fields ?? {}, msg);
+    this.remember('error', msg, fields);
+  }
+
+  private remember(level: RecentProblem['level'], msg: string, fields: Record<string, unknown> | undefined): void {
+    const recent = this.levels.recentProblems;
+    recent.push({ time: new Date().toISOString(), level, logger: this.name, msg, ...(fields ? { fields } : {}) });
+    if (recent.length > RECENT_PROBLEMS) recent.splice(0, recent.length - RECENT_PROBLEMS);
+  }
 
   enabled(level: LoggerLevel): boolean {
     if (this.cachedVersion !== this.levels.version) {

@@ -239,6 +239,7 @@ test('validate and diagnose commands: every problem with exit 2; a support bundl
   const seedName = (bundle.connector_configs[0].props as Record<string, string>).name!;
   assert.equal(bundle.rest.connectors[seedName].status.connector.state, 'RUNNING');
   assert.ok(parsePrometheusText(bundle.rest.metrics).size > 10, 'the metrics snapshot parses');
+  assert.ok(Array.isArray(bundle.rest.recent_problems), 'the last warnings and errors are included');
   assert.ok((bundle.kafka.topics as Array<{ name: string }>).some((t) => t.name === offsetsTopic));
   assert.ok(Array.isArray(bundle.kafka.offsets[seedName]));
 });

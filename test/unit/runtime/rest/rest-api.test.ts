@@ -178,6 +178,9 @@ test('config: invalid connector configs are refused with every problem; name mis
     assert.match(mismatch.json.message, /doesn't match connector name in the URL/);
     assert.equal((await call(base, 'GET', '/connectors/x')).status, 404);
 
+    const defs = (await call(base, 'GET', '/connector-plugins/synthetic/config')).json as Array<{ name: string; required: boolean }>;
+    assert.ok(defs.some((d) => d.name === 'tasks.max') && defs.some((d) => d.name === 'synthetic.rate'));
+    assert.equal(defs.find((d) => d.name === 'connector.class')?.required, true);
     const plugins = (await call(base, 'GET', '/connector-plugins')).json as Array<{ class: string; type: string; version: string }>;
     assert.ok(plugins.some((p) => p.class === 'io.pika.connect.SyntheticSourceConnector' && p.type === 'source' && p.version));
 
@@ -215,6 +218,9 @@ test('loggers: levels change at run time for a logger and its descendants', asyn
     assert.equal(logger.levels.effective('connector.lg.task.0'), 'debug');
     assert.equal(logger.child({ component: 'kafka' }).enabled('debug'), false, 'other loggers keep the root level');
     assert.equal((await call(base, 'PUT', '/admin/loggers/root', { level: 'LOUD' })).status, 400);
+    logger.child({ connector: 'lg' }).error('master unreachable', { host: 'pika-1' });
+    const recent = (await call(base, 'GET', '/admin/recent-problems')).json as Array<{ level: string; logger: string; msg: string }>;
+    assert.deepEqual(recent.map(({ level, logger: name, msg }) => ({ level, name, msg })).at(-1), { level: 'error', name: 'connector.lg', msg: 'master unreachable' });
     assert.equal((await call(base, 'GET', '/admin/loggers/nope')).status, 404);
   } finally {
     await stop();
