@@ -123,7 +123,8 @@ interface OffsetCluster {
 
 const READ_UNCOMMITTED = 0;
 
-async function highWatermarks(topic: string): Promise<Map<number, number>> {
+/** Per partition, the high watermark (end of the log including open and aborted transactions). */
+export async function highWatermarks(topic: string): Promise<Map<number, number>> {
   const kafka = kafkaClient('pika-connect-test-offsets');
   const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   const create = factory && (kafka as unknown as Record<symbol, unknown>)[factory];
@@ -154,13 +155,16 @@ export interface ReadOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Per partition with unread committed data: [logStart, end) where end is the last stable offset. */
+/**
+ * Per partition: [logStart, end) where end is the last stable offset. Settled means the last stable offset reached
+ * the high watermark read just before it, i.e. everything written before this call is decided (committed/aborted).
+ */
 async function committedRanges(topic: string, settleMs: number): Promise<Map<number, { start: number; end: number }>> {
   const deadline = Date.now() + settleMs;
   for (;;) {
-    const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
     const high = settleMs > 0 ? await highWatermarks(topic) : new Map<number, number>();
-    const settled = offsets.every(({ partition, high: lso }) => (high.get(partition) ?? Number(lso)) <= Number(lso));
+    const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    const settled = offsets.every(({ partition, high: lso }) => (high.get(partition) ?? 0) <= Number(lso));
     if (settled || Date.now() >= deadline) {
       return new Map(offsets.map(({ partition, high: lso, low }) => [partition, { start: Number(low), end: Number(lso) }]));
     }
