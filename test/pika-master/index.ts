@@ -22,7 +22,7 @@ import { ReplServer } from './repl/repl-server.ts';
 import { scaledTimings } from './repl/repl-clock.ts';
 import type { PbNode } from './repl/pb-messages.ts';
 import { randomBytes } from 'node:crypto';
-import { FullSync, RSYNC_PORT_SHIFT } from './fullsync/full-sync.ts';
+import { FullSync, RSYNC_PORT_SHIFT, type FullSyncQuirks } from './fullsync/full-sync.ts';
 import type { GenCompression } from '../fixtures/rocksdb-gen/run.ts';
 
 export interface PikaMasterOptions {
@@ -51,6 +51,8 @@ export interface PikaMasterOptions {
   dumpCompression?: GenCompression;
   /** Dumps store keys with a 0x00 before their last byte damaged, as a real 4.0.x does (default false). */
   emulateEncodeUserKeyBug?: boolean;
+  /** Full-sync behaviours of older Pika releases (3.5.0–3.5.4). */
+  fullSyncQuirks?: FullSyncQuirks;
 }
 
 export interface PikaMaster {
@@ -110,7 +112,7 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
     // bgsave_info_ lives in memory: a restarted master starts without a usable dump.
     fullSync = new FullSync(core, {
       host, selfIp: options.selfIp ?? host, respPort: () => ports.resp, rsyncPort: ports.rsync,
-      dbInstanceNum: options.dbInstanceNum ?? 3, compression: options.dumpCompression, encodeUserKeyBug: options.emulateEncodeUserKeyBug,
+      dbInstanceNum: options.dbInstanceNum ?? 3, compression: options.dumpCompression, encodeUserKeyBug: options.emulateEncodeUserKeyBug, quirks: options.fullSyncQuirks,
     });
     resp = new RespServer(core, { host, port: ports.resp, requirepass: options.requirepass, infoReplication: () => repl.infoReplication() });
     ports.resp = await resp.listen();

@@ -29,6 +29,8 @@ export interface BgsaveSettings {
   port(): number;
   dbInstanceNum: number;
   compression: GenCompression;
+  /** Pika ≤ 3.5.4 computes `top − bgsave filenum` as int32 − uint32: a slave behind the dump forces a new one. */
+  unsignedDbSyncGap?: boolean;
   /** Store keys as Pika 4.0.x's EncodeUserKey bug does (4.0 profile; keys with a 0x00 before their end). */
   encodeUserKeyBug?: boolean;
   /** Awaited before the dump is declared done: tests hold the "bgsave running" window open with it. */
@@ -60,7 +62,8 @@ export class DbBgsave {
   /** PikaServer::TryDBSync: reuse the last dump unless it is gone, its binlog file is gone, or it is too old. */
   tryDbSync(top: number): void {
     const binlogGone = !this.core.binlogs[this.db]!.fileNumbers().includes(this.position.filenum);
-    if (!isDir(this.path) || binlogGone || top - this.position.filenum > DB_SYNC_MAX_GAP) this.start();
+    const gap = this.settings.unsignedDbSyncGap ? (top - this.position.filenum) >>> 0 : top - this.position.filenum;
+    if (!isDir(this.path) || binlogGone || gap > DB_SYNC_MAX_GAP) this.start();
   }
 
   /** DB::BgSaveDB: no-op while a bgsave runs. Resolves when this bgsave (or the running one) is done. */

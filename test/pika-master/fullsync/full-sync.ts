@@ -21,6 +21,15 @@ export interface FullSyncOptions {
   dbInstanceNum: number;
   compression?: GenCompression;
   encodeUserKeyBug?: boolean;
+  quirks?: FullSyncQuirks;
+}
+
+/** Older Pika behaviours (default: 4.0.1 / 3.5.5). */
+export interface FullSyncQuirks {
+  /** 3.5.0–3.5.2: a meta request for an unknown DB or during a bgsave gets no reply at all. */
+  silentMetaWhileBgsaving?: boolean;
+  /** ≤ 3.5.4: TryDBSync's gap is unsigned, so DBSync with a filenum below the dump's forces a new bgsave. */
+  unsignedDbSyncGap?: boolean;
 }
 
 export class FullSync {
@@ -36,9 +45,13 @@ export class FullSync {
       dbInstanceNum: options.dbInstanceNum,
       compression: options.compression ?? 'snappy',
       encodeUserKeyBug: options.encodeUserKeyBug,
+      unsignedDbSyncGap: options.quirks?.unsignedDbSyncGap,
       gate: async () => { while (this.gate) await this.gate; },
     }));
-    this.rsync = new RsyncServer({ host: options.host, port: options.rsyncPort, root: core.options.dir, dbs: this.bgsaves });
+    this.rsync = new RsyncServer({
+      host: options.host, port: options.rsyncPort, root: core.options.dir, dbs: this.bgsaves,
+      silentMetaWhileBgsaving: options.quirks?.silentMetaWhileBgsaving,
+    });
     // `../../../pika.conf` from a bgsave directory lands here, as on a real master's layout.
     const conf = join(core.options.dir, 'pika.conf');
     if (!existsSync(conf)) writeFileSync(conf, `# pika-connect test master\ndatabases : ${core.dbCount}\ndb-instance-num : ${options.dbInstanceNum}\n`);

@@ -7,6 +7,7 @@
 //   kOk, data ≤ count and never across a 16 MiB boundary, eof when the end of the file is reached, checksum "".
 //   The name is not checked against the list (Pika reads `<bgsave path>/<name>`, `..` included); here reads
 //   are confined to the master's directory, which holds a `pika.conf` for such probes;
+// - 3.5.0–3.5.2 (option silentMetaWhileBgsaving): no reply at all to such a meta request;
 // - `reader_index` outside 0..3 crashes a real master (SIGSEGV); here the connection is closed and counted.
 
 import { createServer, type Server, type Socket } from 'node:net';
@@ -25,6 +26,8 @@ export interface RsyncServerOptions {
   /** Root the server may read from (the master's data directory). */
   root: string;
   dbs: readonly DbBgsave[];
+  /** 3.5.0–3.5.2: no reply to a meta request for an unknown DB or during a bgsave. */
+  silentMetaWhileBgsaving?: boolean;
 }
 
 interface RsyncConnection {
@@ -91,7 +94,7 @@ export class RsyncServer {
         }
         void this.handle(conn, request).then((response) => {
           this.requestsServed++;
-          if (!socket.destroyed) socket.write(encodeFrame(encodeRsyncResponse(response)));
+          if (response && !socket.destroyed) socket.write(encodeFrame(encodeRsyncResponse(response)));
         });
       }
     });
@@ -102,11 +105,11 @@ export class RsyncServer {
     });
   }
 
-  private async handle(conn: RsyncConnection, req: RsyncRequest): Promise<RsyncResponse> {
+  private async handle(conn: RsyncConnection, req: RsyncRequest): Promise<RsyncResponse | undefined> {
     const base = { type: req.type, reader_index: req.reader_index, db_name: req.db_name, slot_id: 0, code: RsyncCode.kOk, snapshot_uuid: '' };
     const db = this.options.dbs.find((d) => d.dbName === req.db_name);
     if (req.type === RsyncType.kRsyncMeta) {
-      if (!db || db.bgsaving) return { ...base, code: RsyncCode.kErr }; // "waiting bgsave done"
+      if (!db || db.bgsaving) return this.options.silentMetaWhileBgsaving ? undefined : { ...base, code: RsyncCode.kErr }; // "waiting bgsave done"
       const meta = await db.metaData();
       return { ...base, snapshot_uuid: meta.uuid, meta_resp: { filenames: meta.filenames } };
     }

@@ -175,4 +175,32 @@ describe('test master full sync (DBSync → real RocksDB dump → rsync2 → Try
     assert.equal(result?.keys, 1);
     await rm(m.dir, { recursive: true, force: true });
   });
+
+  it('3.5.0–3.5.4 quirks: meta unanswered while dumping; a filenum below the dump forces a new bgsave', async () => {
+    const m = await startPikaMaster({ dbs: 1, profile: '3.5', binlogFileSize: 1024, fullSyncQuirks: { silentMetaWhileBgsaving: true, unsignedDbSyncGap: true } });
+    masters.push(m);
+    for (let i = 0; i < 20; i++) m.exec(0, ['SET', `k${i}`, 'x'.repeat(300)]);
+    assert.ok(m.binlogPosition(0).filenum >= 2, 'several binlog files');
+    const repl = await RawPbClient.connect(m.ports.repl);
+    repl.sendBody(request({ type: 1, meta_sync: { node } }));
+    await repl.waitFor(() => repl.frames.length >= 1, 5000);
+    const release = m.fullSync.hold();
+    await dbSync(repl, 'db0', 0);
+    const rsync = await RawPbClient.connect(m.ports.rsync);
+    const meta = Buffer.from([0x08, 0x01, 0x10, 0x00, 0x1a, 0x03, 0x64, 0x62, 0x30, 0x20, 0x00]); // pika-protocol.md §3
+    rsync.sendBody(meta);
+    assert.equal(await rsync.waitFor(() => rsync.frames.length > 0, 500), false, 'no reply while the bgsave runs');
+    release();
+    await m.fullSync.idle();
+    rsync.sendBody(meta);
+    assert.ok(await rsync.waitFor(() => rsync.frames.length > 0, 5000), 'answered once the dump is done');
+    rsync.close();
+    // The dump sits at a later binlog file than the slave announces (0): 0 − F wraps to a huge unsigned gap.
+    const bgsave = m.fullSync.bgsaves[0]!;
+    assert.ok(bgsave.position.filenum > 0);
+    await dbSync(repl, 'db0', 0);
+    assert.equal(bgsave.bgsaving, true, 'a new bgsave, where 4.0.1 / 3.5.5 would reuse the dump');
+    await m.fullSync.idle();
+    repl.close();
+  });
 });
