@@ -107,9 +107,16 @@ export class ConnectorRunner {
         this.start();
       } else {
         await this.connector.stop().catch((error: Error) => this.logger.warn('connector stop failed', { error: error.message }));
-        await this.connector.start(this.config.props, this.connectorContext());
-        this.state = 'RUNNING';
-        this.trace = undefined;
+        try {
+          await this.connector.start(this.config.props, this.connectorContext());
+          this.state = 'RUNNING';
+          this.trace = undefined;
+        } catch (error) {
+          // Shown in the status; the tasks keep running on their configs (as Kafka Connect).
+          this.state = 'FAILED';
+          this.trace = (error as Error)?.stack ?? String(error);
+          this.logger.error('connector failed to restart', { error: (error as Error)?.message });
+        }
       }
     }
     if (opts.includeTasks) {

@@ -262,3 +262,33 @@ test('pause with transaction.boundary=interval commits the open transaction befo
     await stop();
   }
 });
+
+test('a failing task shows FAILED with its trace and in the metrics; restart?includeTasks&onlyFailed brings it back', { timeout: 60_000 }, async () => {
+  const { kafka, base, stop } = await startWorker({ 'connector.restart.backoff.max.ms': '600000' });
+  try {
+    kafka.failOn = (call) => (call === 'commit' ? new Error('broker said no') : undefined);
+    const created = await call(base, 'PUT', '/connectors/fl/config', { 'connector.class': 'synthetic', 'synthetic.topic': 'fl', 'synthetic.rate': '100' });
+    assert.equal(created.status, 201);
+    const failed = await waitFor('FAILED', async () => {
+      const t = (await call(base, 'GET', '/connectors/fl/tasks/0/status')).json;
+      return t?.state === 'FAILED' ? t : undefined;
+    });
+    assert.match(failed.trace, /broker said no/);
+    const m = parsePrometheusText((await call(base, 'GET', '/metrics')).text);
+    const labels = { connector: 'fl', task: '0' };
+    assert.ok(sampleValue(m, 'kafka_connect_connector_task_metrics_offset_commit_failure_total', labels)! >= 1);
+    assert.ok(sampleValue(m, 'kafka_connect_source_task_metrics_transaction_aborted_total', labels)! >= 1);
+    assert.equal(sampleValue(m, 'kafka_connect_connector_task_metrics_status', { ...labels, status: 'failed' }), 1);
+
+    kafka.failOn = undefined;
+    const restarted = await call(base, 'POST', '/connectors/fl/restart?includeTasks=true&onlyFailed=true');
+    assert.equal(restarted.status, 202);
+    await waitFor('RUNNING with committed records', async () => {
+      const t = (await call(base, 'GET', '/connectors/fl/tasks/0/status')).json;
+      return t?.state === 'RUNNING' && records(kafka, 'fl').length > 0;
+    });
+    assert.equal((await call(base, 'GET', '/connectors/fl/tasks/0/status')).json.trace, undefined, 'the old trace is gone');
+  } finally {
+    await stop();
+  }
+});
