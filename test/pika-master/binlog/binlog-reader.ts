@@ -2,6 +2,8 @@
 // (src/pika_binlog_reader.cc @v4.0.1): Seek walks physical records from the start of the block
 // holding the requested offset and stops on the first record boundary at or after it; reading
 // re-assembles Full / First…Last records and moves on to write2file<n+1> at the end of a file.
+// The reader reads files in 1 MiB chunks; whatever looks like the end of the written data is read
+// again from disk before being believed (the writer may have appended since the chunk was read).
 
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,12 +36,32 @@ function readAt(dir: string, filenum: number, offset: number, length: number): B
 
 interface PhysicalRecord { type: number; payload: Buffer; next: number }
 
+type ReadAt = (offset: number, length: number) => Buffer;
+
+const CHUNK_SIZE = 1024 * 1024;
+
+/** Reads of one file served from a chunk read ahead; `fresh` reads bypass and replace the chunk. */
+class ChunkedFile {
+  private chunk: Buffer = Buffer.alloc(0);
+  private chunkAt = 0;
+
+  constructor(private readonly dir: string, private readonly filenum: number) {}
+
+  read(offset: number, length: number, fresh: boolean): Buffer {
+    const from = offset - this.chunkAt;
+    if (!fresh && from >= 0 && from + length <= this.chunk.length) return this.chunk.subarray(from, from + length);
+    this.chunk = readAt(this.dir, this.filenum, offset, Math.max(length, CHUNK_SIZE));
+    this.chunkAt = offset;
+    return this.chunk.subarray(0, Math.min(length, this.chunk.length));
+  }
+}
+
 /** The record starting at `offset` (after skipping a < 8 byte block tail), or undefined at end of data. */
-function readRecord(dir: string, filenum: number, offset: number): PhysicalRecord | undefined {
+function readRecord(read: ReadAt, filenum: number, offset: number): PhysicalRecord | undefined {
   let pos = offset;
   const leftover = BLOCK_SIZE - (pos % BLOCK_SIZE);
   if (leftover < RECORD_HEADER_SIZE) pos += leftover;
-  const header = readAt(dir, filenum, pos, RECORD_HEADER_SIZE);
+  const header = read(pos, RECORD_HEADER_SIZE);
   if (header.length < RECORD_HEADER_SIZE) return undefined;
   const length = header.readUIntLE(0, 3);
   const type = header[7]!;
@@ -47,17 +69,24 @@ function readRecord(dir: string, filenum: number, offset: number): PhysicalRecor
   if (type < RecordType.Full || type > RecordType.OldRecord) {
     throw new BinlogReadError(`binlog ${fileName(filenum)}@${pos}: bad record type ${type}`);
   }
-  const payload = readAt(dir, filenum, pos + RECORD_HEADER_SIZE, length);
+  const payload = read(pos + RECORD_HEADER_SIZE, length);
   if (payload.length < length) return undefined; // record still being written
   return { type, payload, next: pos + RECORD_HEADER_SIZE + length };
+}
+
+/** readRecord through the chunk; an apparent end of data is checked against the file itself. */
+function readRecordChunked(file: ChunkedFile, filenum: number, offset: number): PhysicalRecord | undefined {
+  return readRecord((o, l) => file.read(o, l, false), filenum, offset)
+    ?? readRecord((o, l) => file.read(o, l, true), filenum, offset);
 }
 
 /** PikaBinlogReader::Seek: the record boundary the reader lands on for `offset` in `filenum`. */
 export function seekRecordBoundary(dir: string, filenum: number, offset: number): number {
   const blockStart = Math.floor(offset / BLOCK_SIZE) * BLOCK_SIZE;
   let pos = blockStart;
+  const read: ReadAt = (o, l) => readAt(dir, filenum, o, l);
   while (pos < offset) {
-    const record = readRecord(dir, filenum, pos);
+    const record = readRecord(read, filenum, pos);
     if (!record) return pos;
     pos = record.next;
   }
@@ -67,10 +96,12 @@ export function seekRecordBoundary(dir: string, filenum: number, offset: number)
 export class BinlogReader {
   private filenum: number;
   private offset: number;
+  private file: ChunkedFile;
 
   constructor(private readonly dir: string, start: BinlogPosition) {
     this.filenum = start.filenum;
     this.offset = seekRecordBoundary(dir, start.filenum, start.offset);
+    this.file = new ChunkedFile(dir, this.filenum);
   }
 
   position(): BinlogPosition {
@@ -85,6 +116,7 @@ export class BinlogReader {
       if (!binlogFileExists(this.dir, this.filenum + 1)) return undefined;
       this.filenum += 1;
       this.offset = 0;
+      this.file = new ChunkedFile(this.dir, this.filenum);
     }
   }
 
@@ -93,7 +125,7 @@ export class BinlogReader {
     let pos = this.offset;
     let inItem = false;
     for (;;) {
-      const record = readRecord(this.dir, this.filenum, pos);
+      const record = readRecordChunked(this.file, this.filenum, pos);
       if (!record) return undefined;
       pos = record.next;
       switch (record.type) {

@@ -1,0 +1,173 @@
+/**
+ * Binlog events/s from the test master through the runtime (Pika source connector, JSON values) into Kafka,
+ * against the ceiling of a raw kafkajs transactional producer sending the same event JSON in batches of
+ * poll.max.records, measured in one run on the same broker. Then p50/p99 latency from the master's write to the
+ * Kafka commit at a steady 10k events/s, and RSS of both processes. Targets: ≥ 100k events/s, ratio ≥ 0.8.
+ *
+ *   KAFKA_BOOTSTRAP=127.0.0.1:19092 npx tsx bench/binlog-throughput.ts [items] [latency-rate] [latency-seconds]
+ * (`bash scripts/bench.sh` starts a broker and runs every benchmark.)
+ *
+ * The master runs in its own process (bench/helpers/pika-master-process.ts) and preloads `items` SETs in one
+ * batch; the connector starts from binlog position 0:0 through an offset written to the offsets topic beforehand,
+ * so the throughput phase streams a binlog that is already on disk.
+ */
+import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { parseConnectorProps, parseWorkerProps } from '../runtime/config/index.ts';
+import { bundledPlugins } from '../runtime/bundled-plugins.ts';
+import { createRootLogger } from '../runtime/util/logger.ts';
+import { Worker } from '../runtime/worker/worker.ts';
+import { encodeOffsetKey, encodeOffsetValue } from '../runtime/storage/offset-codec.ts';
+import { pikaSourceConnectorPlugin } from '../connector/pika/source/pika-source-connector.ts';
+import { startMasterProcess } from './helpers/master-process-client.ts';
+import { latencyRecordingPlugin, type LatencyLog } from './helpers/latency-plugin.ts';
+
+const bootstrap = process.env.KAFKA_BOOTSTRAP;
+if (!bootstrap) throw new Error('set KAFKA_BOOTSTRAP (or run bash scripts/bench.sh)');
+const ITEMS = Number(process.argv[2] ?? 500_000);
+const LATENCY_RATE = Number(process.argv[3] ?? 10_000);
+const LATENCY_SECONDS = Number(process.argv[4] ?? 10);
+// kafkajs sends one record batch per partition and does not split it by size: at the connector's default of 4000
+// records (~700 B events) a partition's batch passes the broker's 1 MiB message.max.bytes and the transaction fails.
+const POLL_MAX = Number(process.env.POLL_MAX ?? 1000);
+const mb = (n: number) => (n / 1048576).toFixed(0);
+const id = randomUUID().slice(0, 8);
+
+const kafka = new Kafka({ clientId: 'bench-binlog', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
+
+async function createTopic(topic: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+}
+
+/** Writes the committed offset "before the first item" so the task resumes at 0:0 instead of the current end. */
+async function seedOffset(offsetsTopic: string, connector: string, sourceId: string, replicationId: string): Promise<void> {
+  await createTopic(offsetsTopic, 1, { 'cleanup.policy': 'compact' });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  await producer.send({
+    topic: offsetsTopic,
+    acks: -1,
+    messages: [{
+      key: encodeOffsetKey(connector, { source_id: sourceId, db: 0 }),
+      value: encodeOffsetValue({ filenum: 0, offset: 0, logic_id: 0, term: 0, replication_id: replicationId }),
+    }],
+  });
+  await producer.disconnect();
+}
+
+async function rawProducer(sample: { key: string; value: string }, total: number): Promise<number> {
+  const topic = `bench-binlog-raw-${id}`;
+  await createTopic(topic, 3);
+  const producer = kafka.producer({ transactionalId: `bench-binlog-raw-${randomUUID()}`, idempotent: true, maxInFlightRequests: 1, retry: { retries: 10, initialRetryTime: 20 } });
+  await producer.connect();
+  const batch = (start: number) => Array.from({ length: POLL_MAX }, (_, i) => ({
+    key: sample.key.replace(/k\d+$/, `k${(start + i) % 10000}`),
+    value: sample.value,
+  }));
+  let t0 = 0;
+  for (let sent = 0; sent < total; sent += POLL_MAX) {
+    const txn = await producer.transaction();
+    await txn.sendBatch({ topicMessages: [{ topic, messages: batch(sent) }], acks: -1, compression: CompressionTypes.None });
+    await txn.commit();
+    if (sent === 0) t0 = performance.now();
+  }
+  const rate = (total - POLL_MAX) / ((performance.now() - t0) / 1000);
+  await producer.disconnect();
+  return rate;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+// ---- master ----
+const master = await startMasterProcess(ITEMS);
+const ready = master.ready;
+console.log(`test master (own process): preloaded ${ready.preloaded} SETs in ${(ready.preloadMs / 1000).toFixed(2)} s = ${Math.round(ready.preloaded / (ready.preloadMs / 1000))} items/s; binlog end ${ready.end.filenum}:${ready.end.offset}`);
+
+// ---- runtime ----
+const connectorName = `bench-binlog-${id}`;
+const sourceId = `bench-${id}`;
+const offsetsTopic = `bench-binlog-offsets-${id}`;
+await seedOffset(offsetsTopic, connectorName, sourceId, ready.replicationId);
+const latency: LatencyLog = { samples: [], sample: undefined };
+const plugins = bundledPlugins().addConnector(latencyRecordingPlugin(pikaSourceConnectorPlugin, latency, 'bench-pika'));
+const worker = parseWorkerProps({
+  'bootstrap.servers': bootstrap,
+  'offset.storage.topic': offsetsTopic,
+  'offset.storage.partitions': '1',
+  'offset.checkpoint.dir': '.cache/bench/checkpoints',
+  'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
+  'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+  'value.converter.schemas.enable': 'false',
+}, { source: 'bench worker' });
+const connector = parseConnectorProps({
+  name: connectorName,
+  'connector.class': 'bench-pika',
+  'tasks.max': '1',
+  'pika.host': '127.0.0.1',
+  'pika.port': String(ready.resp),
+  'pika.repl.port': String(ready.repl),
+  'source.id': sourceId,
+  cluster: 'bench',
+  'topic.binlog': `bench-binlog-${id}`,
+  'snapshot.mode': 'never',
+  'poll.max.records': String(POLL_MAX),
+  'topic.creation.default.partitions': '3',
+}, (cls) => plugins.connector(cls), { source: 'bench connector' });
+const w = new Worker(worker, plugins, createRootLogger('warn'));
+await w.start([connector]);
+const runner = w.connector(connector.name)!;
+const committed = () => runner.taskMetrics().reduce((n, t) => n + t.metrics.recordsCommitted, 0);
+
+async function waitCommitted(n: number, what: string): Promise<void> {
+  let last = -1;
+  let lastChange = performance.now();
+  for (;;) {
+    const c = committed();
+    if (c >= n) return;
+    if (c !== last) { last = c; lastChange = performance.now(); }
+    if (performance.now() - lastChange > 60_000) throw new Error(`${what}: stuck at ${c} of ${n} committed records for 60 s`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+let t0 = 0;
+let first = 0;
+const startDeadline = performance.now() + 60_000;
+while (t0 === 0) {
+  const n = committed();
+  if (n > 0) { t0 = performance.now(); first = n; }
+  else if (performance.now() > startDeadline) throw new Error('no record committed within 60 s of the start');
+  else await new Promise((r) => setTimeout(r, 2));
+}
+await waitCommitted(ITEMS, 'throughput phase');
+const pipelineRate = (ITEMS - first) / ((performance.now() - t0) / 1000);
+const rssRuntime = process.memoryUsage().rss;
+
+// ---- latency at a steady rate ----
+const loaded = await master.load(LATENCY_RATE, LATENCY_SECONDS);
+await waitCommitted(ITEMS + loaded.loaded, 'latency phase');
+const masterRss = await master.rss();
+await w.stop();
+await master.stop();
+
+// ---- raw producer ceiling, same event JSON ----
+if (!latency.sample) throw new Error('no record was committed');
+const rawTotal = Math.min(ITEMS, 400_000);
+const raw = await rawProducer(latency.sample, rawTotal);
+
+const sorted = latency.samples.sort((a, b) => a - b);
+console.log(`items=${ITEMS} poll.max.records=${POLL_MAX} event value≈${latency.sample.value.length}B partitions=3`);
+console.log(`raw kafkajs transactional producer (same event JSON, ${POLL_MAX}/txn): ${Math.round(raw)} events/s`);
+console.log(`test master → pika-connect runtime → Kafka:     ${Math.round(pipelineRate)} events/s (target ≥ 100000)`);
+console.log(`ratio pipeline/raw: ${(pipelineRate / raw).toFixed(2)} (target ≥ 0.80)`);
+console.log(`latency master write → Kafka commit at ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s (${sorted.length} events, written ${loaded.loaded} in ${(loaded.ms / 1000).toFixed(1)} s): p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1]!.toFixed(1)} ms`);
+console.log(`RSS: runtime process ${mb(rssRuntime)} MiB after the throughput phase, ${mb(process.memoryUsage().rss)} MiB at the end; test master process ${mb(masterRss)} MiB`);
+process.exit(0);
