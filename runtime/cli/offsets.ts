@@ -2,7 +2,7 @@ import { ConfigError } from '../api/errors.ts';
 import type { SourceOffset, SourcePartition } from '../api/record.ts';
 import { loadWorkerConfig, type WorkerConfig } from '../config/index.ts';
 import { KafkaJsClient } from '../kafka/kafkajs-client.ts';
-import { kafkaSecurity } from '../kafka/security.ts';
+import { kafkaSecurity, type KafkaSecurity } from '../kafka/security.ts';
 import { readOffsets, resetOffsets, writeOffsets, type OffsetWriteTarget } from '../rest/offset-admin.ts';
 import { basicAuth } from '../rest/index.ts';
 import { createRootLogger } from '../util/logger.ts';
@@ -31,8 +31,10 @@ export async function runOffsets(action: OffsetsAction, workerFile: string, conn
   const err = opts.err ?? ((t) => process.stderr.write(t));
   let worker: WorkerConfig;
   let change: { partition: SourcePartition; offset: SourceOffset } | undefined;
+  let security: KafkaSecurity;
   try {
     worker = loadWorkerConfig(workerFile);
+    security = kafkaSecurity(worker.securityProps, worker.file);
     if (action.kind === 'set') change = { partition: parseFlatJson(action.partition, 'partition'), offset: parseFlatJson(action.offset, 'offset') };
   } catch (error) {
     err(`${(error as Error).message}\n`);
@@ -46,7 +48,7 @@ export async function runOffsets(action: OffsetsAction, workerFile: string, conn
     }
   }
   const logger = createRootLogger('warn');
-  const client = new KafkaJsClient({ brokers: worker.bootstrapServers, clientId: `${worker.clientId}-offsets-cli`, logger: logger.child({ component: 'kafka' }), security: kafkaSecurity(worker.securityProps, worker.file) });
+  const client = new KafkaJsClient({ brokers: worker.bootstrapServers, clientId: `${worker.clientId}-offsets-cli`, logger: logger.child({ component: 'kafka' }), security });
   const target: OffsetWriteTarget = { client, topic: worker.offsetStorageTopic, connector, clientId: worker.clientId, producerOverrides: worker.producerProps };
   try {
     await checkOffsetsTopic(client, worker, action.kind === 'set');
