@@ -7,7 +7,7 @@ import type {
 import { PARTITION_KEY, partitionKeyPartitioner } from './partitioner.ts';
 import { producerTuning } from './client-options.ts';
 import { readCommittedTopic } from './read-committed.ts';
-import { securityFailure, type KafkaSecurity } from './security.ts';
+import { describeSecurity, securityFailure, type KafkaSecurity } from './security.ts';
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -45,6 +45,7 @@ export class KafkaJsClient implements KafkaClient {
     this.brokers = options.brokers;
     this.logger = options.logger;
     this.security = options.security;
+    if (options.security && options.security.protocol !== 'PLAINTEXT') this.logger.info(`Kafka connection security: ${describeSecurity(options.security)}`);
     const connectTimeout = options.connectTimeoutMs ?? 10_000;
     this.kafka = new Kafka({
       clientId: options.clientId,

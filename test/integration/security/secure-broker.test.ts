@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseConnectorProps, parseWorkerProps } from '../../../runtime/config/index.ts';
@@ -15,7 +16,7 @@ import { Worker } from '../../../runtime/worker/worker.ts';
 import { KafkaJsClient } from '../../../runtime/kafka/kafkajs-client.ts';
 import { kafkaSecurity } from '../../../runtime/kafka/security.ts';
 import { uniqueName } from '../../helpers/kafka.ts';
-import { tempDir } from '../../helpers/worker-process.ts';
+import { WorkerProcess, readCheckpoint, tempDir, writeProperties } from '../../helpers/worker-process.ts';
 
 const execFileAsync = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -185,6 +186,38 @@ describe('Kafka security (TLS, SASL PLAIN and SCRAM) against a real broker', { s
       'security.protocol': 'SASL_SSL', 'ssl.truststore.location': `${broker.certs}/ca.pem`,
       'sasl.mechanism': 'PLAIN', 'sasl.jaas.config': jaas('PLAIN'),
     });
+  });
+
+  test('the worker CLI runs from .properties files over SASL_SSL with a client certificate, and its debug log holds no secret', async () => {
+    const dir = tempDir('pc-sec-cli-');
+    const connector = uniqueName('sec-cli');
+    const keyPassword = readFileSync(`${broker.certs}/client-key.password`, 'utf8');
+    const worker = writeProperties(dir, 'worker.properties', {
+      ...workerProps(broker.saslSsl, {
+        'security.protocol': 'SASL_SSL',
+        'ssl.truststore.location': `${broker.certs}/ca.pem`,
+        'ssl.keystore.location': `${broker.certs}/client-keystore.pem`,
+        'ssl.key.password': keyPassword,
+        'sasl.mechanism': 'SCRAM-SHA-256',
+        'sasl.jaas.config': jaas('SCRAM-SHA-256'),
+      }),
+      'offset.checkpoint.dir': join(dir, 'checkpoints'),
+      listeners: 'http://127.0.0.1:0',
+    });
+    const conn = writeProperties(dir, 'connector.properties', {
+      name: connector, 'connector.class': 'synthetic', 'synthetic.topic': uniqueName('sec-cli'),
+      'synthetic.streams': 1, 'synthetic.max.records': PER_STREAM,
+    });
+    const w = new WorkerProcess([worker, conn], { PIKA_CONNECT_LOG_LEVEL: 'debug' });
+    const deadline = Date.now() + 90_000;
+    while (readCheckpoint(join(dir, 'checkpoints'), connector, 0)?.offsets[0]?.offset.seq !== PER_STREAM - 1) {
+      assert.ok(w.child.exitCode === null, `worker exited; log tail:\n${w.log.slice(-3000)}`);
+      assert.ok(Date.now() < deadline, `worker did not finish; log tail:\n${w.log.slice(-3000)}`);
+      await sleep(200);
+    }
+    assert.equal(await w.kill('SIGTERM'), 0, `graceful stop; log tail:\n${w.log.slice(-3000)}`);
+    assert.match(w.log, /Kafka connection security: SASL_SSL, SCRAM-SHA-256 as user connect, TLS trusting the configured CA certificate\(s\), with a client certificate/);
+    for (const secret of [PASSWORD, keyPassword, 'PRIVATE KEY']) assert.ok(!w.log.includes(secret), `the log holds a secret (${secret.slice(0, 3)}…)`);
   });
 
   test('a wrong SCRAM password fails the start with the login refusal named, without the password', async () => {
