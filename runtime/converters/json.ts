@@ -21,7 +21,8 @@ export class JsonConverter implements Converter {
   fromConnectData(_topic: string, data: unknown): Buffer | null {
     if (data === null || data === undefined) return null;
     const payload = this.schemasEnable ? { schema: inferConnectSchema(data), payload: data } : data;
-    return Buffer.from(JSON.stringify(payload, bufferAsBase64));
+    // A replacer turns off V8's fast JSON path: only pay for it when something needs replacing.
+    return Buffer.from(mayHoldBuffers(payload, 0) ? JSON.stringify(payload, bufferAsBase64) : JSON.stringify(payload));
   }
 
   toConnectData(_topic: string, bytes: Buffer | null): unknown {
@@ -32,6 +33,27 @@ export class JsonConverter implements Converter {
     }
     return parsed;
   }
+}
+
+const SCAN_DEPTH_LIMIT = 32;
+
+/**
+ * False only when `value` certainly holds nothing `bufferAsBase64` would change: no Buffer/typed array, no
+ * `{type: 'Buffer', data: [...]}` object and no `toJSON` (which could produce one). Deep values count as "may".
+ */
+function mayHoldBuffers(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth > SCAN_DEPTH_LIMIT || ArrayBuffer.isView(value)) return true;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (mayHoldBuffers(item, depth + 1)) return true;
+    return false;
+  }
+  if ((value as { type?: unknown }).type === 'Buffer') return true;
+  for (const key in value) {
+    if (mayHoldBuffers((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
 }
 
 function bufferAsBase64(this: unknown, _key: string, value: unknown): unknown {

@@ -30,6 +30,15 @@ test('Buffers become base64 strings, as Kafka Connect writes BYTES', () => {
   assert.deepEqual(JSON.parse(bytes.toString()), { raw: '/wBB' });
 });
 
+test('Buffers deep inside arrays and objects become base64 too; Buffer-free values are written unchanged', () => {
+  const c = new JsonConverter();
+  c.configure({ 'schemas.enable': 'false' });
+  const nested = { a: [{ b: [Buffer.from('hi')] }], s: 'x', n: null, d: new Date(0) };
+  assert.deepEqual(JSON.parse(c.fromConnectData('t', nested)!.toString()), { a: [{ b: ['aGk='] }], s: 'x', n: null, d: '1970-01-01T00:00:00.000Z' });
+  const plain = { event_type: 'binlog', key: 'k', args_b64: ['aw=='], binlog: { filenum: 0, offset: 12 }, list: [1, 'two', null, true] };
+  assert.equal(c.fromConnectData('t', plain)!.toString(), JSON.stringify(plain));
+});
+
 test('null stays null (a tombstone), and a bad schemas.enable value is a clear error', () => {
   const c = new JsonConverter();
   c.configure({});
