@@ -17,10 +17,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      // e.g. the topic the connector creates does not exist yet
+      if (error instanceof assert.AssertionError) throw error;
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
     await sleep(200);
   }
 }
@@ -87,6 +94,8 @@ test('REST lifecycle on real Kafka: create, RUNNING, pause stops records, resume
   const created = await call(base, 'PUT', `/connectors/${name}/config`, {
     'connector.class': 'io.pika.connect.SyntheticSourceConnector', 'tasks.max': '1', 'synthetic.topic': topic,
     'synthetic.streams': '2', 'synthetic.rate': '100', 'synthetic.batch.size': '20',
+    // One partition: records are compared by their position in the topic.
+    'topic.creation.default.partitions': '1',
   });
   assert.equal(created.status, 201, created.text);
 
