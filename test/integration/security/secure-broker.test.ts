@@ -28,7 +28,7 @@ const PER_STREAM = 150;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function missingTools(): string | undefined {
-  for (const tool of ['java', 'openssl', 'keytool', 'mvn']) {
+  for (const tool of ['java', 'openssl', 'keytool']) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     } catch {
