@@ -22,7 +22,9 @@ export interface MasterProcess {
 
 export async function startMasterProcess(preload: number): Promise<MasterProcess> {
   const script = fileURLToPath(new URL('./pika-master-process.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, String(preload)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // e.g. BENCH_MASTER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the master process
+  const nodeArgs = (process.env.BENCH_MASTER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, String(preload)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const waiting: ((message: Record<string, unknown>) => void)[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('exit', (code) => {

@@ -77,10 +77,12 @@ export class SyncMasterDb {
   fill(node: SlaveNode, nowMs: number): void {
     if (node.state !== 'BinlogSync' || !node.reader) return;
     const room = this.syncWindowSize - node.window.length;
+    let windowBytes = node.windowBytes(); // kept up to date below: one pass instead of one per item
     for (let i = 0; i < room; i++) {
-      if (node.windowBytes() > MAX_WINDOW_BYTES) break;
+      if (windowBytes > MAX_WINDOW_BYTES) break;
       const read = node.reader.next();
       if (!read) break;
+      windowBytes += read.item.length;
       const queued: QueuedItem = {
         end: read.end,
         termId: read.item.readUInt32LE(6),
