@@ -166,6 +166,7 @@ kafka_secure_start() {
   rm -rf "$_SECURE_NODE"
   _secure_write_properties
   local -a scram=()
+  local mech
   for mech in SCRAM-SHA-256 SCRAM-SHA-512; do
     scram+=(--add-scram "$mech=[name=$_SECURE_USER,password=$_SECURE_PASSWORD]")
   done
