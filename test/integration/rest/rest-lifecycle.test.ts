@@ -60,7 +60,7 @@ async function restUrl(w: WorkerProcess): Promise<string> {
 
 type Seq = { stream: number; seq: number };
 const sequences = async (topic: string): Promise<Seq[]> =>
-  (await readAllCommitted(topic, { settleMs: 2_000 })).map((r) => JSON.parse(r.value!.toString()) as Seq);
+  (await readAllCommitted(topic)).map((r) => JSON.parse(r.value!.toString()) as Seq);
 
 const dir = tempDir('pc-rest-it-');
 const offsetsTopic = uniqueName('rest-offsets');
@@ -138,8 +138,11 @@ test('REST lifecycle on real Kafka: create, RUNNING, pause stops records, resume
 
   assert.equal((await call(base, 'PATCH', `/connectors/${name}/offsets`, { offsets: [{ partition: { stream: 0 }, offset: { seq: 1 } }] })).status, 400, 'offsets change only while STOPPED');
   assert.equal((await call(base, 'PUT', `/connectors/${name}/stop`)).status, 204);
-  const stopped = (await call(base, 'GET', `/connectors/${name}/status`)).json;
-  assert.equal(stopped.connector.state, 'STOPPED');
+  // The answer comes once the tasks stopped, or after task.shutdown.graceful.timeout.ms on a slow machine.
+  const stopped = await waitFor('STOPPED', async () => {
+    const s = (await call(base, 'GET', `/connectors/${name}/status`)).json;
+    return s.connector.state === 'STOPPED' ? s : undefined;
+  });
   assert.deepEqual(stopped.tasks, []);
 
   assert.equal((await call(base, 'DELETE', `/connectors/${name}/offsets`)).status, 200);
