@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { parseConnectorProps, parseWorkerProps } from '../runtime/config/index.ts';
+import { parseConnectorProps } from '../runtime/config/index.ts';
+import { demoBootstrap, demoWorkerConfig } from './demo-worker.ts';
 import { bundledPlugins } from '../runtime/bundled-plugins.ts';
 import { createRootLogger } from '../runtime/util/logger.ts';
 import { sleep } from '../runtime/util/backoff.ts';
@@ -28,11 +29,8 @@ function demoCommand(i: number): { db: number; argv: string[] } {
  * Pika source connector into a local Kafka exactly once. Prints progress, sample events and a final check.
  */
 export async function runPikaDemo(options: { seconds: number; rate: number }): Promise<number> {
-  const bootstrap = process.env.KAFKA_BOOTSTRAP;
-  if (!bootstrap) {
-    process.stderr.write('The demo needs a Kafka broker: run it through `bash scripts/run.sh`, which starts one, or set KAFKA_BOOTSTRAP.\n');
-    return 2;
-  }
+  const bootstrap = demoBootstrap();
+  if (!bootstrap) return 2;
   const out = (line: string): void => void process.stdout.write(line + '\n');
   const runId = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const cluster = `demo-${runId}`;
@@ -41,16 +39,7 @@ export async function runPikaDemo(options: { seconds: number; rate: number }): P
   out(`demo: Pika master (test fixture, 4.0 profile) on 127.0.0.1:${master.ports.resp}, replication on ${master.ports.repl}`);
 
   const plugins = bundledPlugins();
-  const worker = parseWorkerProps({
-    'bootstrap.servers': bootstrap,
-    'offset.storage.topic': 'pika-connect-demo-offsets',
-    'offset.storage.partitions': '1',
-    'offset.checkpoint.dir': '.cache/demo/checkpoints',
-    'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-    'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-    'value.converter.schemas.enable': 'false',
-    'offset.flush.interval.ms': '200',
-  }, { source: 'demo worker' });
+  const worker = demoWorkerConfig(bootstrap, { 'offset.flush.interval.ms': '200' });
   const connector = parseConnectorProps({
     name: `pika-demo-${runId}`,
     'connector.class': 'io.pika.connect.PikaSourceConnector',

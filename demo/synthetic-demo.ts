@@ -1,4 +1,5 @@
-import { parseConnectorProps, parseWorkerProps } from '../runtime/config/index.ts';
+import { parseConnectorProps } from '../runtime/config/index.ts';
+import { demoBootstrap, demoWorkerConfig } from './demo-worker.ts';
 import { bundledPlugins } from '../runtime/bundled-plugins.ts';
 import { createRootLogger } from '../runtime/util/logger.ts';
 import { Worker } from '../runtime/worker/worker.ts';
@@ -12,21 +13,10 @@ const DEMO_TOPIC = 'pika-connect.demo.synthetic';
  * Runs resume from the committed offsets of the previous run.
  */
 export async function runSyntheticDemo(options: { seconds: number }): Promise<number> {
-  const bootstrap = process.env.KAFKA_BOOTSTRAP;
-  if (!bootstrap) {
-    process.stderr.write('The demo needs a Kafka broker: run it through `bash scripts/run.sh`, which starts one, or set KAFKA_BOOTSTRAP.\n');
-    return 2;
-  }
+  const bootstrap = demoBootstrap();
+  if (!bootstrap) return 2;
   const plugins = bundledPlugins();
-  const worker = parseWorkerProps({
-    'bootstrap.servers': bootstrap,
-    'offset.storage.topic': 'pika-connect-demo-offsets',
-    'offset.storage.partitions': '1',
-    'offset.checkpoint.dir': '.cache/demo/checkpoints',
-    'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-    'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-    'value.converter.schemas.enable': 'false',
-  }, { source: 'demo worker' });
+  const worker = demoWorkerConfig(bootstrap);
   const connector = parseConnectorProps({
     name: 'demo-synthetic',
     'connector.class': 'io.pika.connect.SyntheticSourceConnector',

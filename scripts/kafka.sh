@@ -158,7 +158,8 @@ _kafka_write_properties() {
 }
 
 # A random cluster id: 16 random bytes in URL-safe base64 without padding (the form StorageTool random-uuid prints).
-_kafka_cluster_id() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22; }
+# base64url of 16 random bytes, never starting with '-' (StorageTool would read such an id as an option).
+_kafka_cluster_id() { head -c 16 /dev/urandom | base64 | tr '+/' 'AB' | cut -c1-22; }
 
 _kafka_format_node() {
   local node="$1" cluster_id="$2" dir

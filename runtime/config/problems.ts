@@ -56,7 +56,7 @@ export function sortProblems(problems: Problem[]): Problem[] {
 
 /** Values that must not be echoed in messages. */
 export function looksSecret(key: string): boolean {
-  return /pass|secret|jaas|token|credential|key\.password|private/i.test(key);
+  return /pass|secret|jaas|token|credential|key\.password|keystore\.key|private/i.test(key);
 }
 
 /** Small edit distance, for "did you mean" hints. */

@@ -1,19 +1,11 @@
 import { ConnectError } from '../api/errors.ts';
 import type { KafkaAdmin, TopicSpec } from '../kafka/types.ts';
-
-export interface TopicCreationRule {
-  name: string;
-  include: RegExp[];
-  exclude: RegExp[];
-  replicationFactor: number;
-  partitions: number;
-  configs: Record<string, string>;
-}
+import { topicGroupFor, type TopicCreationGroup } from '../config/index.ts';
 
 export interface TopicCreationSettings {
   enabled: boolean;
   /** Kafka Connect KIP-158 groups, first match wins; the `default` group last, matching every topic. */
-  groups: TopicCreationRule[];
+  groups: TopicCreationGroup[];
 }
 
 /**
@@ -56,7 +48,7 @@ export class TopicManager {
 }
 
 export function specFor(topic: string, settings: TopicCreationSettings): TopicSpec {
-  const group = settings.groups.find((g) => g.include.some((r) => r.test(topic)) && !g.exclude.some((r) => r.test(topic)));
+  const group = settings.groups.length ? topicGroupFor({ topicCreationGroups: settings.groups }, topic) : undefined;
   return {
     name: topic,
     partitions: group?.partitions ?? -1,

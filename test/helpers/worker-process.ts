@@ -54,14 +54,4 @@ export function readCheckpoint(dir: string, connector: string, task: number): { 
   }
 }
 
-/** A small deterministic PRNG (mulberry32) so kill moments are random but reproducible from the seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from './random.ts';

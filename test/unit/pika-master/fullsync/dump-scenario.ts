@@ -5,6 +5,7 @@
 // records without a meta, expired keys, 4.0.0-style second timestamps, and HyperLogLog strings.
 
 import { GenInput, GenFlag, type GenTypeName } from '../../../fixtures/rocksdb-gen/input-stream.ts';
+import { seededRandom } from '../../../helpers/random.ts';
 
 export type Expected =
   | { type: 'string'; value: string; expireAtMs: number | null; hyperloglog: boolean }
@@ -21,16 +22,7 @@ export function scoreText(score: number): string {
 }
 
 /** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = seededRandom;
 
 export interface ScenarioOptions {
   layout: 'floyd' | 'blackwidow';

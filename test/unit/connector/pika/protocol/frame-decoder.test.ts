@@ -8,18 +8,8 @@ import {
 } from '../../../../../connector/pika/protocol/frame-decoder.ts';
 import { PikaProtocolError } from '../../../../../connector/pika/protocol/errors.ts';
 import { CAPTURES, framePayload, loadCapture, readStream } from './vector-frames.ts';
+import { seededRandom as rng } from '../../../../helpers/random.ts';
 
-/** Deterministic PRNG (mulberry32) for chunk sizes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function decodeInChunks(stream: Buffer, sizes: () => number): Buffer[] {
   const decoder = new FrameDecoder();

@@ -16,19 +16,10 @@ import {
 import { encodeRespCommand, parseRespCommand } from '../../../../../connector/pika/protocol/resp.ts';
 import { pushedItems } from '../binlog/pushed-items.ts';
 import { framePayload, isRsync, loadCapture } from './vector-frames.ts';
+import { seededRandom as rng } from '../../../../helpers/random.ts';
 
 const ITERATIONS = 1500;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random edits of a sample: byte flips, truncation, insertion, duplication, boundary values. */
 function mutate(sample: Buffer, random: () => number): Buffer {
