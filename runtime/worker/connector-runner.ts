@@ -59,11 +59,12 @@ export class ConnectorRunner {
     await this.halt();
   }
 
-  /** Pauses every task (each commits its open transaction and stops polling). */
+  /** Pauses every task (each commits its open transaction and stops polling); a STOPPED connector starts paused. */
   pause(): void {
-    if (this.target === 'STOPPED') return;
+    const wasStopped = this.target === 'STOPPED';
     this.target = 'PAUSED';
-    for (const t of this.tasks) t.pause();
+    if (wasStopped) this.start();
+    else for (const t of this.tasks) t.pause();
   }
 
   /** From PAUSED: tasks poll again. From STOPPED: the connector and its tasks start again from committed offsets. */

@@ -141,6 +141,13 @@ test('connector lifecycle over REST: create, status, pause really stops polling,
     assert.deepEqual((await call(base, 'GET', '/connectors/seq/offsets')).json, { offsets: [{ partition: { stream: 0 }, offset: { seq: 5000 } }] });
     assert.equal(records(kafka, 'seq-topic').length, writtenWhenStopped, 'a stopped connector writes nothing');
 
+    // Pause from STOPPED starts the connector with its tasks paused (Kafka Connect); resume then lets them poll.
+    assert.equal((await call(base, 'PUT', '/connectors/seq/pause')).status, 202);
+    await waitFor('PAUSED from STOPPED', async () => {
+      const s = (await call(base, 'GET', '/connectors/seq/status')).json;
+      return s.connector.state === 'PAUSED' && s.tasks.length === 1 && s.tasks[0].state === 'PAUSED';
+    });
+    assert.equal(records(kafka, 'seq-topic').length, writtenWhenStopped, 'paused tasks write nothing');
     assert.equal((await call(base, 'PUT', '/connectors/seq/resume')).status, 202);
     const after = await waitFor('records of both streams after the offsets change', () => {
       const fresh = records(kafka, 'seq-topic').slice(writtenWhenStopped);
