@@ -35,6 +35,7 @@ export async function runOffsets(action: OffsetsAction, workerFile: string, conn
   try {
     worker = loadWorkerConfig(workerFile);
     security = kafkaSecurity(worker.securityProps, worker.file);
+    basicAuth(worker);
     if (action.kind === 'set') change = { partition: parseFlatJson(action.partition, 'partition'), offset: parseFlatJson(action.offset, 'offset') };
   } catch (error) {
     err(`${(error as Error).message}\n`);

@@ -48,7 +48,7 @@ export function validateConnectorConfig(plugins: PluginRegistry, pluginClass: st
   const errors = new Map<string, string[]>();
   for (const p of check.problems) {
     const key = p.key ?? '';
-    errors.set(key, [...(errors.get(key) ?? []), key ? `${p.message}` : p.message]);
+    errors.set(key, [...(errors.get(key) ?? []), p.message]);
   }
   const configs: ConfigInfos['configs'] = [];
   let order = 0;
