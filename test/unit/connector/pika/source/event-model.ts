@@ -2,6 +2,8 @@
 // keyspace per DB, compared with the test master's own state. Binlog ops: the ones the full-sync tests write.
 import type { PikaEvent } from '../../../../../connector/pika/events/event.ts';
 import type { Entry } from '../../../../pika-master/data/keyspace.ts';
+import assert from 'node:assert/strict';
+import type { PikaMaster } from '../../../../pika-master/index.ts';
 import { parseScore } from '../snapshot/event-replay.ts';
 
 export interface ModelKey { type: string; value: unknown; expireAtMs: number | null }
@@ -106,3 +108,21 @@ export function masterModel(state: Map<string, Entry>, profile: '4.0' | '3.5'): 
   }
   return m;
 }
+
+/** Every data type, binary keys and values, TTLs, and a 450-field hash (split into parts by a limit of 100). */
+export function writeData(m: PikaMaster, db: number, tag: string): void {
+  const exec = (...argv: (string | Buffer)[]): void => {
+    const reply = m.exec(db, argv).toString('latin1');
+    assert.ok(!reply.startsWith('-'), `${argv.join(' ')}: ${reply}`);
+  };
+  for (let i = 0; i < 50; i++) exec('SET', `${tag}:s:${i}`, `v${i}`);
+  exec('SET', Buffer.from(`${tag}:bin\0\xff`, 'latin1'), Buffer.from([0, 1, 255]));
+  exec('SETEX', `${tag}:ttl`, '3600', 'later');
+  exec('HMSET', `${tag}:big`, ...Array.from({ length: 450 }, (_, i) => [`f${i}`, `v${i}`]).flat());
+  exec('RPUSH', `${tag}:l`, ...Array.from({ length: 30 }, (_, i) => `i${i}`));
+  exec('SADD', `${tag}:set`, 'a', 'b', 'c');
+  exec('ZADD', `${tag}:z`, 'inf', 'top', '-inf', 'bottom', '1.5', 'mid');
+  exec('PEXPIRE', `${tag}:l`, '7200000');
+  exec('XADD', `${tag}:x`, '1-1', 'f', 'v');
+}
+
