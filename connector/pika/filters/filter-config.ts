@@ -11,10 +11,17 @@
 //   value to capture them.
 // - Key rules skip keyless events (flushdb, flushall): they neither match an exclude nor fail an include, so a
 //   flush still reaches consumers of a key subset; drop it with filter.commands.exclude=flushdb,flushall.
+// - Key rules see the event's key: one event per key for del/unlink/mset (each decided alone); for other
+//   multi-key commands the one key the event carries (rename/smove/rpoplpush: the source; bitop and
+//   *store: the destination).
+// - The binlog does not say which type a deleted or expiring key had: del, unlink, expire*, persist, rename and
+//   flush* have data type "generic", so filter.types.include=hash alone also drops the deletes and expiries of
+//   hash keys; add generic to keep them.
 // - Command rules apply to binlog events only: snapshot events carry a key's state (their op, e.g. rpush for a
 //   list, is how to rebuild it, not what the master ran). Keys, types and DBs apply to snapshot events too.
 // - Control events (snapshot-start/end) are never filtered.
-// - A filtered event is not sent, but its position still advances the committed offset and the master's ack.
+// - A filtered event is not sent, but the connector must still advance the committed offset and the master's
+//   ack past it (as Kafka Connect commits the offsets of records a transform dropped).
 import type { ConfigIssue } from '../../../runtime/api/index.ts';
 import { knownOps } from '../events/commands.ts';
 import type { PikaDataType } from '../events/event.ts';
@@ -43,7 +50,9 @@ function checkKeys(value: string): string | undefined {
 function checkNames(what: string, valid: readonly string[]): (value: string) => string | undefined {
   const known = new Set(valid);
   return (value) => {
-    const bad = splitNames(value).filter((n) => !known.has(n));
+    const names = splitNames(value);
+    if (names.includes('')) return `has an empty ${what} name (two commas in a row, or a trailing comma?): "${value}"`;
+    const bad = names.filter((n) => !known.has(n));
     if (bad.length === 0) return undefined;
     return `unknown ${what} ${bad.map((b) => JSON.stringify(b)).join(', ')}; valid: ${valid.join(', ')}`;
   };
@@ -68,7 +77,7 @@ export const FILTER_KEYS: Record<string, FilterKeyDef> = {
   },
   'filter.keys.include': { doc: `only events whose key matches one pattern pass (keyless events such as flushdb are not affected); ${KEY_SYNTAX}`, check: orEmpty(checkKeys) },
   'filter.keys.exclude': { doc: `events whose key matches one pattern are dropped; ${KEY_SYNTAX}`, check: orEmpty(checkKeys) },
-  'filter.types.include': { doc: `only events of these data types pass: ${DATA_TYPES.join(', ')} (generic = type-agnostic commands: del, expire, flushdb…)`, check: orEmpty(checkTypes) },
+  'filter.types.include': { doc: `only events of these data types pass: ${DATA_TYPES.join(', ')} (generic = type-agnostic commands: del, expire*, persist, rename, flushdb…; without it the deletes and expiries of the listed types are dropped too)`, check: orEmpty(checkTypes) },
   'filter.types.exclude': { doc: `events of these data types are dropped: ${DATA_TYPES.join(', ')}`, check: orEmpty(checkTypes) },
   'filter.commands.include': { doc: 'only binlog events of these commands pass (lower or upper case; snapshot events are not affected)', check: orEmpty(checkCommands) },
   'filter.commands.exclude': { doc: 'binlog events of these commands are dropped (e.g. flushdb,flushall; snapshot events are not affected)', check: orEmpty(checkCommands) },

@@ -5,6 +5,8 @@
 import type { KeyPattern } from './key-patterns.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Base64 of the bytes EF BB BF (a UTF-8 byte-order mark) at the start of a key. */
+const BOM_B64 = '77u/';
 
 function asUtf8(bytes: Buffer): string | null {
   try {
@@ -51,8 +53,10 @@ export class KeyMatcher {
    * exact bytes. Callers skip keyless events before asking.
    */
   matches(key: string | null, keyB64: string): boolean {
-    if (key !== null) return this.matchesText(key);
-    return this.matchesBinary(keyB64);
+    if (key === null) return this.matchesBinary(keyB64);
+    // A decoder that drops a leading byte-order mark gives a text that is not the key: use the bytes' text.
+    if (keyB64.startsWith(BOM_B64)) return this.matchesText(utf8.decode(this.scratch.subarray(0, this.load(keyB64, 'base64', keyB64.length))));
+    return this.matchesText(key);
   }
 
   private matchesText(key: string): boolean {

@@ -90,6 +90,14 @@ test('a UTF-8 key is matched by its text and by a byte prefix that cuts a charac
   assert.equal(reasonOf({ 'filter.keys.include': '\\x00*' }, e), 'filter.keys.include');
 });
 
+test('a key starting with a UTF-8 byte-order mark is matched on its real bytes, BOM included', () => {
+  const e = one(['set', Buffer.from('\uFEFFuser:1'), 'v']);
+  assert.equal(reasonOf({ 'filter.keys.include': 'user:*' }, e), 'filter.keys.include');
+  assert.equal(reasonOf({ 'filter.keys.include': '\\xef\\xbb\\xbfuser:*' }, e), 'pass');
+  assert.equal(reasonOf({ 'filter.keys.include': 're:^\\ufeffuser:1$' }, e), 'pass');
+  assert.equal(reasonOf({ 'filter.keys.include': 're:^user' }, e), 'filter.keys.include');
+});
+
 test('escapes: \\, and \\* are literal, \\s is a space; commas inside a regex group do not split', () => {
   assert.equal(reasonOf({ 'filter.keys.include': 'a\\,b' }, one(['set', 'a,b', 'v'])), 'pass');
   assert.equal(reasonOf({ 'filter.keys.include': 'star\\*' }, one(['set', 'star*', 'v'])), 'pass');

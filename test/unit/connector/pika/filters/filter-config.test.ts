@@ -47,6 +47,11 @@ test('unknown data types and commands are listed together with the valid names',
   for (const op of knownOps()) assert.ok(commands.includes(op), op);
 });
 
+test('an empty name in a type or command list is an error, not a silent no-op', () => {
+  assert.match(messageOf({ 'filter.commands.exclude': 'flushdb,' }), /empty command name .*trailing comma/);
+  assert.match(messageOf({ 'filter.types.include': 'string,,hash' }), /empty data type name/);
+});
+
 test('DB names must be db0..db7', () => {
   assert.match(messageOf({ 'filter.dbs.include': 'db0,1,db8' }), /db0\.\.db7, got "1", "db8"/);
 });
