@@ -45,10 +45,13 @@ function fail(message: string): never {
   throw new PikaProtocolError(`malformed binlog item: ${message}`, { code: 'PIKA_BINLOG_ITEM' });
 }
 
+/** Largest high 32-bit word of a u64 that is still ≤ 2^53-1. */
+const MAX_SAFE_HIGH_WORD = 0x1fffff;
+
 function readSafeU64(buf: Buffer, at: number, name: string): number {
-  const value = buf.readBigUInt64LE(at);
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) fail(`${name} ${value} is larger than 2^53-1`);
-  return Number(value);
+  const high = buf.readUInt32LE(at + 4);
+  if (high > MAX_SAFE_HIGH_WORD) fail(`${name} ${buf.readBigUInt64LE(at)} is larger than 2^53-1`);
+  return high * 0x100000000 + buf.readUInt32LE(at);
 }
 
 /** Decodes the 34-byte header; checks type and that content_length matches the bytes present. */
@@ -84,7 +87,10 @@ export function decodeBinlogItem(bytes: Uint8Array): BinlogItem {
     const where = `${header.start.filenum}:${header.start.offset} (logic_id ${header.logicId})`;
     throw new PikaProtocolError(`binlog item at ${where}: ${(err as Error).message}`, { code: 'PIKA_BINLOG_ITEM', cause: err });
   }
-  return { ...header, content, argv };
+  return {
+    type: header.type, execTime: header.execTime, termId: header.termId, logicId: header.logicId, start: header.start,
+    contentLength: header.contentLength, content, argv,
+  };
 }
 
 /** Encodes an item (for tests and the test master). */
