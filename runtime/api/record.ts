@@ -27,4 +27,16 @@ export interface SourceRecord {
   headers?: Record<string, HeaderValue>;
   /** Milliseconds since the epoch; defaults to the time the runtime received the record. */
   timestamp?: number;
+  /**
+   * Set by a connector that cannot deliver this record as is (e.g. a value over its size policy): the runtime writes
+   * it to the dead-letter topic with this reason, in the same transaction as its offset, or fails the task when no
+   * dead-letter topic is configured.
+   */
+  deadLetterReason?: string;
+  /**
+   * Set by a connector that drops this record by its own filter rules: nothing is written, but the offset advances
+   * with the transaction and the record is confirmed through commitRecord like any other (so upstream acks move on).
+   * The value names the rule, for metrics.
+   */
+  filteredBy?: string;
 }

@@ -46,6 +46,7 @@ export function producerTuning(props: Record<string, string>, origin: string): P
         break;
       }
       case 'client.id': case 'linger.ms': case 'batch.size': break; // batching is driven by poll size
+      case 'max.request.size': int(key, value); break; // the runtime's record size limit (dead-letter routing)
       default: {
         const allowed = PINNED[key];
         if (allowed) {

@@ -89,6 +89,9 @@ export class WorkerMetrics {
     gauge(`${src}transaction_size_max`, 'Largest committed transaction (records).', (m) => m.transactionSizeMax);
     gauge(`${src}transaction_size_min`, 'Smallest committed transaction (records).', (m) => m.transactionSizeMin);
     counter(`${src}transaction_aborted_total`, 'Transactions aborted (their records are never visible to read_committed consumers).', (m) => m.transactionsAborted);
+    counter(`${src}deadletterqueue_produce_requests_total`, 'Records written to the dead-letter topic instead of their own topic.', (m) => m.deadLetterRecords);
+    counter(`${src}record_filtered_total`, 'Records dropped by connector filters; their offsets still advance.', (m) => m.recordsFiltered);
+    counter(`${src}record_skipped_total`, 'Records skipped under errors.tolerance=all without a dead-letter topic (each one logged).', (m) => m.recordsSkipped);
     counter(`${task}offset_commit_completion_total`, 'Offset commits that completed (each with its transaction).', (m) => m.transactionsCommitted);
     counter(`${task}offset_commit_failure_total`, 'Offset commits (with their transaction) that failed.', (m) => m.offsetCommitFailures);
     gauge(`${task}offset_commit_success_percentage`, 'Share of offset commits that succeeded (0..1).', (m) => ratio(m.transactionsCommitted, m.offsetCommitFailures));

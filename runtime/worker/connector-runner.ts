@@ -204,6 +204,13 @@ export class ConnectorRunner {
       transactionBoundary: config.transactionBoundary,
       transactionBoundaryIntervalMs: config.transactionBoundaryIntervalMs ?? worker.offsetFlushIntervalMs,
       checkpointDir: worker.offsetCheckpointDir,
+      errors: {
+        tolerance: config.errorsTolerance,
+        ...(config.dlqTopic ? { deadLetterTopic: config.dlqTopic } : {}),
+        contextHeaders: config.dlqContextHeaders,
+        logErrors: config.errorsLogEnable,
+        maxRecordBytes: maxRecordBytes({ ...worker.producerProps, ...config.producerOverrides }),
+      },
     }, {
       client: deps.client,
       createTask: () => connector.createTask(),
@@ -234,4 +241,9 @@ export class ConnectorRunner {
     };
     return { key: await make(true), value: await make(false) };
   }
+}
+
+/** Key + value bytes a record may carry: `max.request.size` (Kafka's default 1 MiB) less room for headers. */
+function maxRecordBytes(producerProps: Record<string, string>): number {
+  return Number(producerProps['max.request.size'] ?? 1_048_576) - 512;
 }

@@ -17,6 +17,12 @@ export class TaskMetrics {
   /** 0 until the first transaction committed. */
   transactionSizeMin = 0;
   lastCommitAt = 0;
+  /** Records sent to the dead-letter topic instead of their own. */
+  deadLetterRecords = 0;
+  /** Records dropped under errors.tolerance=all with no dead-letter topic (each logged). */
+  recordsSkipped = 0;
+  /** Records dropped by their connector's filters (offsets advanced, nothing written). */
+  recordsFiltered = 0;
   readonly pollRate = new WindowedRate();
   readonly writeRate = new WindowedRate();
 

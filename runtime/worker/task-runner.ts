@@ -11,6 +11,7 @@ import { TransactionStateMachine } from './transaction-state.ts';
 import type { TopicManager } from './topic-manager.ts';
 import { TaskMetrics } from './task-metrics.ts';
 import type { PauseGate } from './pause-gate.ts';
+import { DeadLetterRouter, type ErrorHandlingSettings } from './dead-letter.ts';
 
 export interface TaskRunnerSettings {
   connectorName: string;
@@ -24,7 +25,11 @@ export interface TaskRunnerSettings {
   transactionBoundary: 'poll' | 'interval';
   transactionBoundaryIntervalMs: number;
   checkpointDir: string;
+  /** errors.tolerance, dead-letter topic, size limit; default: every bad record fails the task. */
+  errors?: ErrorHandlingSettings;
 }
+
+const FAIL_ON_ERROR: ErrorHandlingSettings = { tolerance: 'none', contextHeaders: false, logErrors: false, maxRecordBytes: 1_048_576 - 512 };
 
 export interface TaskRunnerDeps {
   client: KafkaClient;
@@ -64,11 +69,13 @@ export class TaskRunner {
   private readonly checkpoint: CheckpointFile;
   private readonly now: () => number;
   private connectorStatus: Record<string, unknown> = {};
+  private readonly deadLetters: DeadLetterRouter;
 
   constructor(private readonly settings: TaskRunnerSettings, private readonly deps: TaskRunnerDeps) {
     this.checkpoint = new CheckpointFile(settings.checkpointDir, settings.connectorName, settings.taskId);
     this.now = deps.now ?? Date.now;
     this.metrics = deps.metrics ?? new TaskMetrics();
+    this.deadLetters = new DeadLetterRouter(settings.errors ?? FAIL_ON_ERROR, { connector: settings.connectorName, task: settings.taskId }, deps.logger, this.metrics);
   }
 
   get status(): Record<string, unknown> {
@@ -140,29 +147,53 @@ export class TaskRunner {
       outgoing.push(...offsetRecords(this.settings.offsetsTopic, this.settings.connectorName, this.pendingOffsets.values()));
       this.offsetsSent = true;
     }
-    await this.producer!.send(outgoing);
+    if (outgoing.length > 0) await this.producer!.send(outgoing);
     this.metrics.recordWrite(records.length, this.now());
   }
 
+  /**
+   * Converts every record; a record that cannot go out as is (unconvertible, too large, or marked by its connector)
+   * is replaced by what the dead-letter router decides. Its offset advances either way.
+   */
   private async convert(records: SourceRecord[]): Promise<OutgoingRecord[]> {
     const { keyConverter, valueConverter } = this.deps;
-    const out: OutgoingRecord[] = new Array(records.length);
+    const out: OutgoingRecord[] = [];
     const receivedAt = this.now();
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
+    const reroute = (r: SourceRecord, stage: 'poll' | 'convert' | 'produce', reason: string, error?: unknown): void => {
+      const replacement = this.deadLetters.route(r, stage, reason, error);
+      if (replacement) out.push(replacement);
+    };
+    for (const r of records) {
+      if (r.filteredBy !== undefined) {
+        this.metrics.recordsFiltered++;
+        continue;
+      }
+      if (r.deadLetterReason !== undefined) {
+        reroute(r, 'poll', r.deadLetterReason);
+        continue;
+      }
       let key: Buffer | null;
       let value: Buffer | null;
       try {
         key = await keyConverter.fromConnectData(r.topic, r.key, r);
         value = await valueConverter.fromConnectData(r.topic, r.value, r);
       } catch (error) {
-        throw new ConnectError(`Could not convert a record for topic ${r.topic} (source offset ${JSON.stringify(r.sourceOffset)}): ${(error as Error).message}`, { code: 'CONVERSION', stage: 'convert', retriable: (error as ConnectError).retriable ?? false, cause: error });
+        const reason = `Could not convert a record for topic ${r.topic} (source offset ${JSON.stringify(r.sourceOffset)}): ${(error as Error).message}`;
+        // A retriable failure (e.g. the schema registry is down) is retried, never tolerated: nothing may pass it.
+        if ((error as ConnectError).retriable) throw new ConnectError(reason, { code: 'CONVERSION', stage: 'convert', retriable: true, cause: error });
+        reroute(r, 'convert', reason, error);
+        continue;
+      }
+      const tooLarge = this.deadLetters.oversize(key, value);
+      if (tooLarge) {
+        reroute(r, 'produce', `${tooLarge} for topic ${r.topic} (source offset ${JSON.stringify(r.sourceOffset)})`);
+        continue;
       }
       const rec: OutgoingRecord = { topic: r.topic, key, value, timestamp: r.timestamp ?? receivedAt };
       if (r.kafkaPartition !== undefined) rec.partition = r.kafkaPartition;
       if (r.partitionKey !== undefined) rec.partitionKey = typeof r.partitionKey === 'string' ? Buffer.from(r.partitionKey) : r.partitionKey;
       if (r.headers) rec.headers = r.headers;
-      out[i] = rec;
+      out.push(rec);
     }
     return out;
   }

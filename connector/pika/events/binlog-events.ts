@@ -19,7 +19,8 @@ export interface BinlogEventContext {
   includeRawResp?: boolean;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a key starting with EF BB BF keeps those bytes in `key` (by default the decoder drops them).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The key as text when it is valid UTF-8, else null (the exact bytes are always in key_b64). */
 export function keyText(key: Uint8Array): string | null {

@@ -184,3 +184,10 @@ test('DB names map to indexes; anything else is an error', () => {
   assert.throws(() => dbIndexFromName('db'), /unexpected DB name/);
   assert.throws(() => dbIndexFromName('0'), /unexpected DB name/);
 });
+
+test('a key starting with a UTF-8 byte-order mark keeps those bytes in key', () => {
+  const key = Buffer.from([0xef, 0xbb, 0xbf, 0x61]);
+  const item = decodeBinlogItem(encodeBinlogItem({ execTime: 1700000000, termId: 0, logicId: 1, start: { filenum: 0, offset: 0 } }, encodeRespCommand([Buffer.from('set'), key, Buffer.from('v')])));
+  const [e] = binlogItemToEvents(item, ctx(0, '4.0'));
+  assert.deepEqual(Buffer.from(e!.key!, 'utf8'), key);
+});
