@@ -35,3 +35,18 @@ test('the plugin answers to its class name and alias, lists its keys and runs on
   assert.equal(c.taskConfigs(4).length, 1);
   await assert.rejects(c.start({}), /pika\.host/);
 });
+
+test('snapshot keys: defaults, bounds, and dlq needs a dead-letter topic', () => {
+  const base = { 'pika.host': 'h', 'source.id': 's', cluster: 'c' };
+  const s = pikaSourceSettings(base);
+  assert.equal(s.snapshotMode, 'initial');
+  assert.equal(s.snapshotMaxElementsPerEvent, 1000);
+  assert.equal(s.snapshotMaxBytesPerEvent, 512 * 1024);
+  assert.equal(s.snapshotOversizePolicy, 'fail');
+  assert.equal(s.snapshotDir, undefined);
+  assert.equal(s.snapshotFetchBytesPerSecond, 0);
+  const issues = validatePikaSource({ ...base, 'snapshot.max.elements.per.event': '0', 'snapshot.max.bytes.per.event': 'x', 'snapshot.oversize.policy': 'dlq', 'snapshot.dir': ' ' });
+  assert.deepEqual(issues.map((i) => i.key).sort(), ['snapshot.dir', 'snapshot.max.bytes.per.event', 'snapshot.max.elements.per.event', 'snapshot.oversize.policy']);
+  assert.match(issues.find((i) => i.key === 'snapshot.oversize.policy')!.message, /errors\.deadletterqueue\.topic\.name/);
+  assert.deepEqual(validatePikaSource({ ...base, 'snapshot.oversize.policy': 'dlq', 'errors.deadletterqueue.topic.name': 'dlq' }), []);
+});

@@ -74,6 +74,7 @@ test('snapshot.mode=initial: snapshot events of every DB, then the binlog from t
     const models = new Map<number, DbModel>();
     applyEvents(models, all.map(ev));
     for (const db of [0, 1]) assert.deepEqual(canonical(models.get(db)!), canonical(masterModel(m.state(db), '4.0')), `db${db} equals the master`);
+    await task.stop(); // reports the final status
     const status = ctx.status.snapshot as { full_syncs: number; dbs: Record<string, { state: string }> };
     assert.equal(status.full_syncs, 2);
     assert.equal(status.dbs.db0!.state, 'done');
@@ -113,6 +114,95 @@ for (const [kind, setup] of [
       assert.equal((ctx.status.last_gap as { kind: string }).kind, kind);
       assert.equal((ctx.status.snapshot as { resyncs: number }).resyncs, 1);
       assert.ok(ctx.log.some((l) => l.level === 'warn' && /full sync of the DB again/.test(l.msg)));
+    } finally {
+      await task.stop();
+      await m.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('during a long dump the node stays on the master (keepalives answered, pings sent): no drop, no reconnect', { skip }, async () => {
+  const m = await startPikaMaster({ dbs: 1, timeScale: SCALE });
+  const dir = mkdtempSync(join(tmpdir(), 'pika-fullsync-hold-'));
+  const task = new PikaSourceTask({ timings: scaledSessionTimings(SCALE) });
+  const ctx = fakeContext();
+  try {
+    writeData(m, 0, 'h');
+    const release = m.fullSync.hold(); // the bgsave does not finish: meta answers kErr meanwhile
+    await task.start(config(m, dir), ctx);
+    const all: SourceRecord[] = [];
+    const dropAfterMs = 20_000 / SCALE;
+    const until = Date.now() + 3 * dropAfterMs;
+    while (Date.now() < until) all.push(...await task.poll());
+    const nodes = [...m.repl.dbs[0]!.nodes.values()];
+    assert.equal(nodes.length, 1, 'the master kept the slave node for three drop timeouts');
+    assert.equal(nodes[0]!.state, 'DbSync', 'still in DbSync (binlog purge protection)');
+    release();
+    await pollUntil(task, (a) => ends(a) === 1, all);
+    const stats = (ctx.status.replication as { connects: number; keepalivesReceived: number; pingsSent: number });
+    assert.equal(stats.connects, 1, 'one connection all along');
+    assert.ok(stats.keepalivesReceived > 0 && stats.pingsSent > 0);
+  } finally {
+    await task.stop();
+    await m.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a committed snapshot position of a dump that is gone: the snapshot restarts from the beginning and says so', { skip }, async () => {
+  const m = await startPikaMaster({ dbs: 1, timeScale: SCALE });
+  const dir = mkdtempSync(join(tmpdir(), 'pika-fullsync-gone-'));
+  const task = new PikaSourceTask({ timings: scaledSessionTimings(SCALE) });
+  const stale = {
+    phase: 'snapshot', dump_uuid: 'f'.repeat(32), now_ms: Date.now(), stage: 'keys', instance: '0', data_type: 'string',
+    key_b64: Buffer.from('h:s:3').toString('base64'), part: 1, elements: 0, key_done: true, prev_key_b64: null, seq: 7, keys: 5, elements_total: 0, skipped: 0,
+  };
+  const ctx = fakeContext([{ partition: { source_id: 'src1', db: 0 }, offset: stale }]);
+  try {
+    writeData(m, 0, 'h');
+    await task.start(config(m, dir), ctx);
+    const all = await pollUntil(task, (a) => ends(a) === 1);
+    const start = ev(all[0]!);
+    assert.equal(start.op, 'snapshot-start');
+    assert.match(Buffer.from(start.args_b64[0]!, 'base64').toString(), /"restarted_from":"f{32}"/);
+    assert.ok(ctx.log.some((l) => l.level === 'warn' && /restarts from its beginning/.test(l.msg)));
+    const models = new Map<number, DbModel>();
+    applyEvents(models, all.map(ev));
+    assert.deepEqual(canonical(models.get(0)!), canonical(masterModel(m.state(0), '4.0')), 'the whole dump, not just the part after the stale position');
+  } finally {
+    await task.stop();
+    await m.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+for (const [mode, policy, committedKind, fullSync] of [
+  ['always', 'fail', 'valid', true],
+  ['initial', 'fail', 'valid', false],
+  ['when_needed', 'fail', 'valid', false],
+  ['when_needed', 'fail', 'gap', true],
+  ['never', 'resync', 'none', false],
+] as const) {
+  test(`snapshot.mode=${mode} with ${committedKind === 'none' ? 'no' : `a ${committedKind}`} committed offset (snapshot.on.gap=${policy}): ${fullSync ? 'full sync' : 'no full sync'}`, { skip }, async () => {
+    const m = await startPikaMaster({ dbs: 1, timeScale: SCALE });
+    const dir = mkdtempSync(join(tmpdir(), 'pika-fullsync-mode-'));
+    const task = new PikaSourceTask({ timings: scaledSessionTimings(SCALE) });
+    try {
+      writeData(m, 0, 'm');
+      const at = m.binlogPosition(0);
+      const committed = committedKind === 'none' ? [] : [{
+        partition: { source_id: 'src1', db: 0 },
+        offset: { filenum: at.filenum, offset: at.offset, logic_id: 0, term: 0, replication_id: committedKind === 'gap' ? 'another-master' : m.core.replicationId },
+      }];
+      const ctx = fakeContext(committed, `mode-${mode}-${committedKind}`);
+      await task.start(config(m, dir, { 'snapshot.mode': mode, 'snapshot.on.gap': policy }), ctx);
+      const streaming = (): boolean => [...m.repl.dbs[0]!.nodes.values()].some((n) => n.state === 'BinlogSync');
+      const all = await pollUntil(task, streaming);
+      m.exec(0, ['SET', 'later', '1']);
+      await pollUntil(task, (a) => a.some((r) => ev(r).event_type === 'binlog'), all);
+      assert.equal(all.some((r) => ev(r).op === 'snapshot-start'), fullSync);
+      assert.deepEqual(all.filter((r) => ev(r).event_type === 'binlog').map((r) => ev(r).key), ['later']);
     } finally {
       await task.stop();
       await m.stop();
