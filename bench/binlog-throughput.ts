@@ -161,15 +161,19 @@ async function waitCommitted(n: number, what: string): Promise<void> {
 
 let t0 = 0;
 let first = 0;
+let cpu0 = process.cpuUsage();
 const startDeadline = performance.now() + 60_000;
 while (t0 === 0) {
   const n = committed();
-  if (n > 0) { t0 = performance.now(); first = n; }
+  if (n > 0) { t0 = performance.now(); first = n; cpu0 = process.cpuUsage(); }
   else if (performance.now() > startDeadline) throw new Error('no record committed within 60 s of the start');
   else await new Promise((r) => setTimeout(r, 2));
 }
 await waitCommitted(ITEMS, 'throughput phase');
-const pipelineRate = (ITEMS - first) / ((performance.now() - t0) / 1000);
+const phaseMs = performance.now() - t0;
+const pipelineRate = (ITEMS - first) / (phaseMs / 1000);
+const cpu = process.cpuUsage(cpu0);
+const runtimeCpuShare = (cpu.user + cpu.system) / 1000 / phaseMs;
 const rssRuntime = process.memoryUsage().rss;
 
 // ---- latency at a steady rate ----
@@ -187,6 +191,7 @@ const sorted = latency.samples.sort((a, b) => a - b);
 console.log(`items=${ITEMS} poll.max.records=${POLL_MAX} event value≈${sample.value.length}B (committed: ${latency.sample?.value.length}B) partitions=3`);
 console.log(`raw kafkajs transactional producer (same event JSON, ${POLL_MAX}/txn): ${Math.round(raw)} events/s (before ${Math.round(rawBefore)}, after ${Math.round(rawAfter)})`);
 console.log(`test master → pika-connect runtime → Kafka:     ${Math.round(pipelineRate)} events/s (target ≥ 100000)`);
+console.log(`runtime process CPU during the throughput phase: ${(runtimeCpuShare * 100).toFixed(0)}% of one core (${((cpu.user + cpu.system) / (ITEMS - first)).toFixed(1)} µs CPU per event)`);
 console.log(`ratio pipeline/raw: ${(pipelineRate / raw).toFixed(2)} (target ≥ 0.80)`);
 console.log(`latency master write → Kafka commit at ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s (${sorted.length} events, written ${loaded.loaded} in ${(loaded.ms / 1000).toFixed(1)} s): p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1]!.toFixed(1)} ms`);
 console.log(`RSS: runtime process ${mb(rssRuntime)} MiB after the throughput phase, ${mb(process.memoryUsage().rss)} MiB at the end; test master process ${mb(masterRss)} MiB`);
