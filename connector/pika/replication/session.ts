@@ -380,10 +380,19 @@ export class ReplicationSession {
   private checkReplicationId(info: MasterInfo): MasterInfo {
     const previous = this.master;
     if (previous && previous.replicationId !== info.replicationId) {
-      const db = [...this.dbs.keys()][0] ?? info.dbs[0]!;
-      throw new ReplicationGapError('replication-id-changed', db,
-        `the master's replication id changed from ${previous.replicationId} to ${info.replicationId} (restored or replaced master): binlog positions of the old id mean nothing now`,
-        { requested: this.dbs.get(db)?.resumeFrom });
+      // Every DB's position belongs to the old id: each is a gap; with `onGap` consenting, each gets a full sync.
+      const states = this.dbs.size > 0 ? [...this.dbs.values()] : [undefined];
+      for (const state of states) {
+        const db = state?.name ?? info.dbs[0]!;
+        const gap = new ReplicationGapError('replication-id-changed', db,
+          `the master's replication id changed from ${previous.replicationId} to ${info.replicationId} (restored or replaced master): binlog positions of the old id mean nothing now`,
+          { requested: state?.resumeFrom });
+        if (!state || !this.options.onGap?.(gap)) throw gap;
+      }
+      for (const state of this.dbs.values()) {
+        state.mode = 'dump';
+        state.resumeFrom = undefined;
+      }
     }
     this.master = info;
     return info;

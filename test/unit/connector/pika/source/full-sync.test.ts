@@ -210,3 +210,28 @@ for (const [mode, policy, committedKind, fullSync] of [
     }
   });
 }
+
+test('the master comes back with a new replication id while streaming, snapshot.on.gap=resync: full sync on the reconnect', { skip }, async () => {
+  const m = await startPikaMaster({ dbs: 1, timeScale: SCALE });
+  const dir = mkdtempSync(join(tmpdir(), 'pika-fullsync-newid-'));
+  const task = new PikaSourceTask({ timings: scaledSessionTimings(SCALE) });
+  const ctx = fakeContext([], 'new-replication-id');
+  try {
+    await task.start(config(m, dir, { 'snapshot.mode': 'never', 'snapshot.on.gap': 'resync' }), ctx);
+    const streaming = (): boolean => [...m.repl.dbs[0]!.nodes.values()].some((n) => n.state === 'BinlogSync');
+    const all = await pollUntil(task, streaming);
+    writeData(m, 0, 'r');
+    await m.restart({ newReplicationId: true });
+    await pollUntil(task, (a) => ends(a) === 1, all);
+    assert.equal((ctx.status.last_gap as { kind: string }).kind, 'replication-id-changed');
+    const snapshot = all.filter((r) => ev(r).event_type !== 'binlog');
+    assert.ok(snapshot.length > 0);
+    const models = new Map<number, DbModel>();
+    applyEvents(models, snapshot.map(ev));
+    assert.deepEqual(canonical(models.get(0)!), canonical(masterModel(m.state(0), '4.0')), 'the new master\'s state from its dump');
+  } finally {
+    await task.stop();
+    await m.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
