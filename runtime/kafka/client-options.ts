@@ -8,6 +8,7 @@ export interface ProducerTuning {
   retries?: number;
   retryBackoffMs?: number;
   compression: CompressionTypes;
+  maxRequestSize?: number;
 }
 
 const COMPRESSION: Record<string, CompressionTypes> = {
@@ -46,7 +47,7 @@ export function producerTuning(props: Record<string, string>, origin: string): P
         break;
       }
       case 'client.id': case 'linger.ms': case 'batch.size': break; // batching is driven by poll size
-      case 'max.request.size': int(key, value); break; // the runtime's record size limit (dead-letter routing)
+      case 'max.request.size': tuning.maxRequestSize = int(key, value); break; // request split size; record limit (dead-letter routing)
       default: {
         const allowed = PINNED[key];
         if (allowed) {

@@ -106,11 +106,14 @@ class KafkaJsTransactionalProducer implements TransactionalProducer {
   private readonly producer: Producer;
   private readonly compression;
   private transaction: Transaction | undefined;
+  private readonly maxRequestBytes: number;
 
   constructor(kafka: Kafka, options: ProducerOptions, private readonly brokers: string[], private readonly security?: KafkaSecurity) {
     this.transactionalId = options.transactionalId;
     const tuning = producerTuning(options.overrides, `producer settings of ${options.transactionalId}:`);
     this.compression = tuning.compression;
+    // Room for record and batch overheads below the broker's default message.max.bytes (1048588).
+    this.maxRequestBytes = Math.max(16 * 1024, Math.min(tuning.maxRequestSize ?? 1_048_576, 1_048_576) - 64 * 1024);
     this.producer = kafka.producer({
       transactionalId: options.transactionalId,
       idempotent: true,
@@ -137,8 +140,29 @@ class KafkaJsTransactionalProducer implements TransactionalProducer {
     this.transaction = await this.producer.transaction();
   }
 
+  /**
+   * kafkajs puts everything for one partition into one record batch and does not split it by size, so a large poll
+   * would exceed the broker's message.max.bytes (1 MiB by default). Records go out in requests of at most
+   * `maxRequestBytes`, one after the other (kafkajs must not have concurrent sends: tulios/kafkajs#1005).
+   */
   async send(records: OutgoingRecord[]): Promise<void> {
     const txn = this.requireTransaction();
+    let chunk: OutgoingRecord[] = [];
+    let bytes = 0;
+    for (const record of records) {
+      const size = recordSize(record);
+      if (chunk.length > 0 && bytes + size > this.maxRequestBytes) {
+        await this.sendChunk(txn, chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(record);
+      bytes += size;
+    }
+    if (chunk.length > 0) await this.sendChunk(txn, chunk);
+  }
+
+  private async sendChunk(txn: Transaction, records: OutgoingRecord[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const record of records) {
       const message: Message = { key: record.key, value: record.value };
@@ -237,4 +261,11 @@ class KafkaJsAdmin implements KafkaAdmin {
   async close(): Promise<void> {
     await this.admin.disconnect();
   }
+}
+
+/** Bytes a record adds to a produce request, near enough for splitting (varint and header overheads included). */
+function recordSize(record: OutgoingRecord): number {
+  let size = 32 + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  if (record.headers) for (const [k, v] of Object.entries(record.headers)) size += 8 + k.length + (typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+  return size;
 }
