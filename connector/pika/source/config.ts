@@ -93,7 +93,6 @@ export interface PikaSourceSettings {
   snapshotMaxBytesPerEvent: number;
   snapshotOversizePolicy: 'fail' | 'skip' | 'dlq';
   snapshotFetchBytesPerSecond: number;
-  deadLetterTopic: string | undefined;
   pollMaxRecords: number;
   pingIntervalMs: number;
   silenceTimeoutMs: number;
@@ -152,7 +151,6 @@ export function pikaSourceSettings(config: Record<string, string>): PikaSourceSe
     snapshotMaxBytesPerEvent: Number(get('snapshot.max.bytes.per.event')),
     snapshotOversizePolicy: get('snapshot.oversize.policy') as 'fail' | 'skip' | 'dlq',
     snapshotFetchBytesPerSecond: Number(get('snapshot.fetch.max.bytes.per.second')),
-    deadLetterTopic: config['errors.deadletterqueue.topic.name'] || undefined,
     pollMaxRecords: Number(get('poll.max.records')),
     pingIntervalMs: Number(get('pika.ping.interval.ms')),
     silenceTimeoutMs: Number(get('pika.silence.timeout.ms')),

@@ -121,15 +121,15 @@ export class PikaSourceTask implements SourceTask {
     const offset = end
       ? { ...sourceOffset(job.dumpOffset!, 0, 0, this.session.master?.replicationId ?? null, undefined), snapshot_dump_uuid: job.dumpUuid ?? null }
       : r.offset;
-    const dlq = r.dlqReason !== undefined;
     return {
       sourcePartition: partition,
       sourceOffset: offset,
-      topic: dlq ? s.deadLetterTopic! : s.streamMode === 'single' ? s.topicSingle : s.topicSnapshot,
+      topic: s.streamMode === 'single' ? s.topicSingle : s.topicSnapshot,
       key: eventKafkaKey(r.event),
       value: r.event,
       partitionKey: eventPartitionKey(r.event),
-      ...(dlq ? { headers: { 'pika.snapshot.oversize': r.dlqReason! } } : {}),
+      // snapshot.oversize.policy=dlq: the runtime writes it to errors.deadletterqueue.topic.name with this reason.
+      ...(r.dlqReason !== undefined ? { deadLetterReason: r.dlqReason } : {}),
     };
   }
 

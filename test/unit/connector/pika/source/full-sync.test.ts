@@ -235,3 +235,23 @@ test('the master comes back with a new replication id while streaming, snapshot.
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('snapshot.oversize.policy=dlq: a string over snapshot.max.bytes.per.event is handed to the runtime\'s dead-letter topic with its reason', { skip }, async () => {
+  const m = await startPikaMaster({ dbs: 1, timeScale: SCALE });
+  const dir = mkdtempSync(join(tmpdir(), 'pika-fullsync-dlq-'));
+  const task = new PikaSourceTask({ timings: scaledSessionTimings(SCALE) });
+  try {
+    m.exec(0, ['SET', 'small', 'v']);
+    m.exec(0, ['SET', 'huge', 'x'.repeat(5000)]);
+    await task.start(config(m, dir, { 'snapshot.max.bytes.per.event': '1000', 'snapshot.oversize.policy': 'dlq', 'errors.deadletterqueue.topic.name': 'dlq' }), fakeContext());
+    const all = await pollUntil(task, (a) => ends(a) === 1);
+    const huge = all.filter((r) => ev(r).key === 'huge');
+    assert.equal(huge.length, 1);
+    assert.match(huge[0]!.deadLetterReason ?? '', /over snapshot\.max\.bytes\.per\.event=1000/);
+    assert.equal(all.find((r) => ev(r).key === 'small')!.deadLetterReason, undefined);
+  } finally {
+    await task.stop();
+    await m.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
