@@ -1,6 +1,7 @@
 // Configuration of the Pika source connector: every key with its default, meaning and check in one table;
 // `validatePikaSource` lists every problem, `pikaSourceSettings` turns a valid config into typed settings.
 import type { ConfigIssue } from '../../../runtime/api/index.ts';
+import { FILTER_KEYS } from '../filters/index.ts';
 
 type Check = (value: string, config: Record<string, string>) => string | undefined;
 
@@ -65,6 +66,7 @@ export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
   'poll.max.records': { default: '4000', doc: 'binlog items handed to the runtime per poll at most', check: intAtLeast(1, 1_000_000) },
   'pika.ping.interval.ms': { default: '2000', doc: 'longest time without a request to the master per DB (ping); at most 5000', check: intAtLeast(1, 5000) },
   'pika.silence.timeout.ms': { default: '20000', doc: 'reconnect when nothing (keepalives included) arrived for this long', check: intAtLeast(100) },
+  ...FILTER_KEYS,
 };
 
 export type StreamMode = 'dual' | 'single';

@@ -19,6 +19,7 @@ import { ReplicationGapError } from '../replication/errors.ts';
 import { ReplicationSession, type MasterInfo, type ReceivedItem, type StartPoint } from '../replication/session.ts';
 import { pikaSourceSettings, validatePikaSource, type PikaSourceSettings } from './config.ts';
 import { parseCommittedOffset, sourceOffset, sourcePartition } from './offsets.ts';
+import { buildFilterDecider, type EventFilterDecider } from '../filters/index.ts';
 
 const POLL_WAIT_MS = 500;
 const STATUS_EVERY_MS = 1000;
@@ -37,6 +38,8 @@ export interface PikaSourceTaskOptions {
 
 export class PikaSourceTask implements SourceTask {
   private settings!: PikaSourceSettings;
+  /** filter.* rules; a dropped event still advances the offset and the ack (SourceRecord.filteredBy). */
+  private filter!: EventFilterDecider;
   private context!: SourceTaskContext;
   private session!: ReplicationSession;
   private readonly tracker = new AckTracker();
@@ -61,6 +64,7 @@ export class PikaSourceTask implements SourceTask {
       throw new ConnectError(`invalid Pika source configuration: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`, { code: 'CONFIG', stage: 'config' });
     }
     this.settings = pikaSourceSettings(config);
+    this.filter = buildFilterDecider(config);
     this.context = context;
     const s = this.settings;
     const log = context.logger;
@@ -121,6 +125,7 @@ export class PikaSourceTask implements SourceTask {
     const offset = end
       ? { ...sourceOffset(job.dumpOffset!, 0, 0, this.session.master?.replicationId ?? null, undefined), snapshot_dump_uuid: job.dumpUuid ?? null }
       : r.offset;
+    const decision = this.filter(r.event);
     return {
       sourcePartition: partition,
       sourceOffset: offset,
@@ -130,6 +135,7 @@ export class PikaSourceTask implements SourceTask {
       partitionKey: eventPartitionKey(r.event),
       // snapshot.oversize.policy=dlq: the runtime writes it to errors.deadletterqueue.topic.name with this reason.
       ...(r.dlqReason !== undefined ? { deadLetterReason: r.dlqReason } : {}),
+      ...(decision.pass ? {} : { filteredBy: decision.reason }),
     };
   }
 
@@ -280,6 +286,8 @@ export class PikaSourceTask implements SourceTask {
         value: event,
         partitionKey: eventPartitionKey(event),
       };
+      const decision = this.filter(event);
+      if (!decision.pass) record.filteredBy = decision.reason;
       this.inflight.set(record, tracked);
       out.push(record);
     });

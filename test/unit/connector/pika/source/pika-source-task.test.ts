@@ -146,3 +146,37 @@ test('a committed offset in another format is a clear error', async () => {
     await m.stop();
   }
 });
+
+test('filter.* rules mark dropped events (filteredBy) so they write nothing yet still advance offsets and acks', async () => {
+  const m = await startPikaMaster({ timeScale: SCALE });
+  try {
+    const ctx = fakeContext();
+    await withTask(m, config(m, { 'filter.keys.exclude': 'session:*', 'filter.commands.exclude': 'flushdb' }), ctx, async (task) => {
+      await waitFor(() => m.repl.dbs[0]!.nodes.size > 0, 'handshake');
+      await sleep(100);
+      m.exec(0, ['SET', 'user:1', 'a']);
+      m.exec(0, ['SET', 'session:9', 'b']);
+      m.exec(0, ['FLUSHDB']);
+      const records = await pollUntil(task, 3);
+      assert.deepEqual(records.map((r) => [(r.value as PikaEvent).op, r.filteredBy ?? null]), [
+        ['set', null], ['set', 'filter.keys.exclude'], ['flushdb', 'filter.commands.exclude'],
+      ]);
+      await commit(task, records);
+      const node = () => [...m.repl.dbs[0]!.nodes.values()][0]!;
+      await waitFor(() => node().window.length === 0, 'the ack covers the filtered items too');
+      assert.deepEqual(node().ackedOffset, { filenum: m.binlogPosition(0).filenum, offset: m.binlogPosition(0).offset });
+    });
+  } finally {
+    await m.stop();
+  }
+});
+
+test('invalid filter rules fail the task start with the key and the reason', async () => {
+  const m = await startPikaMaster({ timeScale: SCALE });
+  try {
+    const task = new PikaSourceTask({ timings: scaledSessionTimings(SCALE) });
+    await assert.rejects(task.start(config(m, { 'filter.keys.include': 're:([unclosed' }), fakeContext()), /filter\.keys\.include/);
+  } finally {
+    await m.stop();
+  }
+});
