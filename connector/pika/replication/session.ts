@@ -77,6 +77,8 @@ interface DbState {
   lastSentAt: number;
   /** Items of the current generation received and not yet acknowledged. */
   unacked: number;
+  /** Clock time of the last ack sent, or of the first binlog sync/DBSync before any ack (the master pins binlog). */
+  lastAckAt: number | undefined;
 }
 
 export interface SessionStats {
@@ -151,6 +153,12 @@ export class ReplicationSession {
     return out;
   }
 
+  /** Per DB: ms since the last ack sent (or since the master began keeping binlog for it); null before that. */
+  msSinceLastAck(): Record<string, number | null> {
+    const now = this.clock.now();
+    return Object.fromEntries([...this.dbs.values()].map((db) => [db.name, db.lastAckAt === undefined ? null : now - db.lastAckAt]));
+  }
+
   /** Whether `db` currently waits for a full sync (DBSync sent or to be sent). */
   inDumpMode(db: string): boolean {
     return this.dbs.get(db)?.mode === 'dump';
@@ -220,6 +228,7 @@ export class ReplicationSession {
     }
     conn.send(ackRequest(this.identity!, db, state.sessionId, start, end));
     state.lastSentAt = this.clock.now();
+    state.lastAckAt = state.lastSentAt;
     state.unacked = Math.max(0, state.unacked - items);
     this.stats.acksSent++;
     this.stats.itemsAcked += items;
@@ -407,7 +416,7 @@ export class ReplicationSession {
     }
     for (const name of wanted) {
       if (!this.dbs.has(name)) {
-        this.dbs.set(name, { name, mode: 'binlog', resumeFrom: undefined, sessionId: undefined, continuity: undefined, lastSentAt: 0, unacked: 0 });
+        this.dbs.set(name, { name, mode: 'binlog', resumeFrom: undefined, sessionId: undefined, continuity: undefined, lastSentAt: 0, unacked: 0, lastAckAt: undefined });
       }
     }
     return wanted;
@@ -446,6 +455,7 @@ export class ReplicationSession {
     db.unacked = 0;
     conn.send(firstBinlogSyncRequest(this.identity!, name, sessionId, from));
     db.lastSentAt = this.clock.now();
+    db.lastAckAt ??= db.lastSentAt;
     this.options.logger.debug('binlog sync activated', { db: name, session_id: sessionId, from: formatPosition(from) });
   }
 
@@ -454,6 +464,7 @@ export class ReplicationSession {
     db.continuity = undefined;
     db.unacked = 0;
     db.lastSentAt = this.clock.now();
+    db.lastAckAt ??= db.lastSentAt;
     this.options.logger.info('full sync requested (DBSync accepted): the master dumps the DB and keeps its binlog while this replica downloads', { db: db.name, session_id: db.sessionId });
     this.options.onDumpAccepted?.(db.name, this.generation);
   }

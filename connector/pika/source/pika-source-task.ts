@@ -20,6 +20,7 @@ import { ReplicationSession, type MasterInfo, type ReceivedItem, type StartPoint
 import { pikaSourceSettings, validatePikaSource, type PikaSourceSettings } from './config.ts';
 import { parseCommittedOffset, sourceOffset, sourcePartition } from './offsets.ts';
 import { buildFilterDecider, type EventFilterDecider } from '../filters/index.ts';
+import { PikaSourceMetrics } from './metrics.ts';
 
 const POLL_WAIT_MS = 500;
 const STATUS_EVERY_MS = 1000;
@@ -41,6 +42,7 @@ export class PikaSourceTask implements SourceTask {
   /** filter.* rules; a dropped event still advances the offset and the ack (SourceRecord.filteredBy). */
   private filter!: EventFilterDecider;
   private context!: SourceTaskContext;
+  private metrics!: PikaSourceMetrics;
   private session!: ReplicationSession;
   private readonly tracker = new AckTracker();
   private readonly inflight = new Map<SourceRecord, TrackedItem>();
@@ -66,6 +68,7 @@ export class PikaSourceTask implements SourceTask {
     this.settings = pikaSourceSettings(config);
     this.filter = buildFilterDecider(config);
     this.context = context;
+    this.metrics = new PikaSourceMetrics(context.metrics);
     const s = this.settings;
     const log = context.logger;
     if (Number(config['tasks.max'] ?? '1') > 1) {
@@ -99,6 +102,7 @@ export class PikaSourceTask implements SourceTask {
     for (const received of items) this.toRecords(received, records);
     if (records.length < items.length) this.flushAcks(); // items without records may be ackable right away
     if (job) await this.pollSnapshot(job, records);
+    for (const r of records) if (r.filteredBy !== undefined) this.metrics.filtered(r.filteredBy);
     this.maybeReportStatus();
     return records;
   }
@@ -167,6 +171,7 @@ export class PikaSourceTask implements SourceTask {
     this.lastJobs.set(db, job);
     this.jobs.push(job);
     this.fullSyncs++;
+    this.metrics.fullSync(db);
     if (this.jobs.length === 1) job.begin();
   }
 
@@ -180,6 +185,7 @@ export class PikaSourceTask implements SourceTask {
     if (!tracked) return;
     this.inflight.delete(record);
     this.tracker.committed(tracked);
+    if (tracked.outstanding === 0) this.metrics.committed(tracked, tracked.db, tracked.end);
   }
 
   commit(): void {
@@ -253,6 +259,7 @@ export class PikaSourceTask implements SourceTask {
     gapsSeen.set(name, seen);
     seen.gaps.add(`${error.db}/${error.kind}/${error.requested ? formatPosition(error.requested) : '-'}`);
     seen.reports++;
+    this.metrics.gap(error.db, error.kind);
     const count = seen.gaps.size;
     const policy = this.settings.snapshotOnGap;
     this.context.logger.error('binlog gap: incremental replication cannot continue', { db: error.db, kind: error.kind, gaps: count, 'snapshot.on.gap': policy, detail: error.message });
@@ -275,6 +282,8 @@ export class PikaSourceTask implements SourceTask {
       db, sourceId: s.sourceId, host: s.host, port: s.port, replicationId: master.replicationId, profile: master.profile, end,
     });
     const tracked = this.tracker.track(received.db, received.generation, end, events.length);
+    this.metrics.received(tracked, received.db, item.start, end, item.execTime);
+    if (events.length === 0) this.metrics.committed(tracked, received.db, end);
     const topic = s.streamMode === 'single' ? s.topicSingle : s.topicBinlog;
     const partition = sourcePartition(s.sourceId, db);
     events.forEach((event, index) => {
@@ -320,6 +329,12 @@ export class PikaSourceTask implements SourceTask {
 
   private reportStatus(): void {
     const master = this.session.master;
+    this.metrics.sample({
+      msSinceLastAck: this.session.msSinceLastAck(),
+      itemsAwaitingCommit: this.tracker.pending,
+      reconnects: this.session.stats.reconnects,
+      snapshots: Object.fromEntries([...this.lastJobs].map(([db, job]) => [db, job.status()])),
+    });
     this.context.reportStatus({
       replication: {
         streaming: this.session.isStreaming,
