@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { arch, platform, release } from 'node:os';
 import { createRequire } from 'node:module';
 import { ConfigError } from '../api/errors.ts';
@@ -53,6 +54,8 @@ export async function runDiagnose(workerFile: string | undefined, connectorFiles
     return { file, props, ...(problems.length ? { problems } : {}) };
   });
   if (connectors.length) bundle.connector_configs = connectors;
+  const masters = await Promise.all(connectorFiles.map((file) => pikaMasterInfo(file, timeoutMs)));
+  if (masters.some((m) => m !== undefined)) bundle.pika_masters = masters.filter((m) => m !== undefined);
 
   const base = (opts.url ?? worker?.listeners[0]?.replace('://:', '://127.0.0.1:') ?? 'http://127.0.0.1:8083').replace(/\/$/, '');
   bundle.rest = await restSnapshot(base, worker, timeoutMs);
@@ -134,6 +137,96 @@ async function kafkaSnapshot(worker: WorkerConfig, connectorProps: Array<Record<
     await client.close();
   }
   return out;
+}
+
+/**
+ * `INFO replication` of the Pika master a connector file names (`pika.host`, `pika.port`, AUTH with `pika.password`
+ * when set): undefined for files without `pika.host`. Failures are recorded; the password never appears.
+ */
+async function pikaMasterInfo(file: string, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
+  let props: Record<string, string>;
+  try {
+    const { entries } = readPropertiesFile(file);
+    props = Object.fromEntries([...entries.values()].map((e) => [e.key, e.value]));
+  } catch {
+    return undefined; // already reported under connector_configs
+  }
+  const host = props['pika.host'];
+  if (!host) return undefined;
+  const port = Number(props['pika.port'] ?? '9221');
+  const password = props['pika.password'] || undefined;
+  const out: Record<string, unknown> = { connector: props.name ?? null, file, host, port, auth: password !== undefined };
+  const hide = (text: string): string => (password ? text.split(password).join('[hidden]') : text);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) return { ...out, error: `pika.port ${JSON.stringify(props['pika.port'])} is not a TCP port` };
+  try {
+    const replies = await respExchange(host, port, [...(password ? [['AUTH', password]] : []), ['INFO', 'replication']], timeoutMs);
+    if (password && replies[0]?.text !== 'OK') return { ...out, error: `AUTH refused: ${hide(replies[0]?.text ?? '')}` };
+    const info = replies[replies.length - 1]!;
+    const text = hide(info.text);
+    if (info.error) return { ...out, error: `INFO replication refused: ${text}` };
+    out.info_replication = text;
+    out.fields = Object.fromEntries(text.split(/\r?\n/).filter((l) => l.includes(':') && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]));
+  } catch (error) {
+    out.error = hide((error as Error).message);
+  }
+  return out;
+}
+
+/**
+ * Sends RESP commands on one connection and returns one reply per command (error replies marked; the caller
+ * decides). Bounded by `timeoutMs` for the whole exchange.
+ */
+type RespReply = { text: string; error: boolean };
+
+function respExchange(host: string, port: number, commands: string[][], timeoutMs: number): Promise<RespReply[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    let buffer = Buffer.alloc(0);
+    const replies: RespReply[] = [];
+    const finish = (error?: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(replies);
+    };
+    const timer = setTimeout(() => finish(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    socket.on('error', (e) => finish(new Error(`cannot reach ${host}:${port}: ${e.message}`)));
+    socket.on('close', () => finish(new Error(`${host}:${port} closed the connection after ${replies.length} of ${commands.length} replies`)));
+    socket.on('connect', () => {
+      socket.write(commands.map((argv) => `*${argv.length}\r\n${argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`).join(''));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      try {
+        for (let reply = readReply(); reply !== undefined; reply = readReply()) {
+          replies.push(reply);
+          if (replies.length === commands.length) return finish();
+        }
+      } catch (error) {
+        finish(error as Error);
+      }
+    });
+    function readReply(): RespReply | undefined {
+      const eol = buffer.indexOf('\r\n');
+      if (eol < 0) return undefined;
+      const line = buffer.subarray(1, eol).toString('utf8');
+      const kind = String.fromCharCode(buffer[0]!);
+      if (kind === '+' || kind === '-' || kind === ':') {
+        buffer = buffer.subarray(eol + 2);
+        return { text: line, error: kind === '-' };
+      }
+      if (kind !== '$') throw new Error(`${host}:${port} is not a Pika/Redis server: unexpected reply ${JSON.stringify(buffer.subarray(0, 40).toString('latin1'))}`);
+      const length = Number(line);
+      if (length < 0) {
+        buffer = buffer.subarray(eol + 2);
+        return { text: '', error: false };
+      }
+      if (buffer.length < eol + 2 + length + 2) return undefined;
+      const text = buffer.subarray(eol + 2, eol + 2 + length).toString('utf8');
+      buffer = buffer.subarray(eol + 2 + length + 2);
+      return { text, error: false };
+    }
+  });
 }
 
 function versions(): Record<string, string> {
