@@ -86,17 +86,23 @@ function* mixedPieces(keyCount: number, written: Written): Generator<Buffer> {
   yield* input.drain();
 }
 
+/** 1 MiB of printable pseudo-random bytes; big-hash values are slices of it (copying byte by byte is too slow). */
+function valuePool(rnd: () => number): Buffer {
+  return valueOf(rnd, 1 << 20);
+}
+
 /** One hash of `fields` fields with `valueBytes`-byte values, written 4096 fields per operation (meta first). */
 function* bigHashPieces(fields: number, valueBytes: number, written: Written): Generator<Buffer> {
   const input = new GenInput();
   const rnd = prng(0xb16);
+  const pool = valuePool(rnd);
   const key = Buffer.from('bench:big-hash');
   input.selectInstance(floydInstanceOf(key, INSTANCES));
   written.keys = 1;
   const perOp = 4096;
   for (let start = 0; start < fields; start += perOp) {
     const n = Math.min(perOp, fields - start);
-    const items = Array.from({ length: n }, (_, j) => [Buffer.from(`field:${start + j}`), valueOf(rnd, valueBytes)] as [Buffer, Buffer]);
+    const items = Array.from({ length: n }, (_, j) => [Buffer.from(`field:${start + j}`), pool.subarray(...slot(rnd() * (pool.length - valueBytes), valueBytes))] as [Buffer, Buffer]);
     for (const [f, v] of items) written.valueBytes += f.length + v.length;
     written.elements += n;
     input.hash({ key, version: BigInt(BENCH_NOW_MS), ctimeMs: BENCH_NOW_MS, count: fields, flags: start === 0 ? 0 : GenFlag.noMeta }, items);
@@ -104,6 +110,8 @@ function* bigHashPieces(fields: number, valueBytes: number, written: Written): G
   }
   yield* input.drain();
 }
+
+const slot = (at: number, n: number): [number, number] => [at | 0, (at | 0) + n];
 
 async function dirStats(dir: string): Promise<{ bytes: number; files: number }> {
   let bytes = 0;
