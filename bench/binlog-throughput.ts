@@ -12,7 +12,7 @@
  * batch; the connector starts from binlog position 0:0 through an offset written to the offsets topic beforehand,
  * so the throughput phase streams a binlog that is already on disk.
  */
-import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { parseConnectorProps, parseWorkerProps } from '../runtime/config/index.ts';
 import { bundledPlugins } from '../runtime/bundled-plugins.ts';
@@ -26,6 +26,7 @@ import { decodeBinlogItem, encodeBinlogItem } from '../connector/pika/binlog/ite
 import { encodeRespCommand } from '../connector/pika/protocol/resp.ts';
 import { binlogItemToEvents } from '../connector/pika/events/binlog-events.ts';
 import { eventKafkaKey } from '../connector/pika/events/kafka-keys.ts';
+import { createBenchTopic, rawTransactionalRate } from './helpers/raw-producer.ts';
 
 const bootstrap = process.env.KAFKA_BOOTSTRAP;
 if (!bootstrap) throw new Error('set KAFKA_BOOTSTRAP (or run bash scripts/bench.sh)');
@@ -40,15 +41,7 @@ const id = randomUUID().slice(0, 8);
 
 const kafka = new Kafka({ clientId: 'bench-binlog', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
 
-async function createTopic(topic: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
-    waitForLeaders: true,
-  });
-  await admin.disconnect();
-}
+const createTopic = (topic: string, partitions: number, configs: Record<string, string> = {}): Promise<void> => createBenchTopic(kafka, topic, partitions, configs);
 
 /** Writes the committed offset "before the first item" so the task resumes at 0:0 instead of the current end. */
 async function seedOffset(offsetsTopic: string, connector: string, sourceId: string, replicationId: string): Promise<void> {
@@ -66,26 +59,11 @@ async function seedOffset(offsetsTopic: string, connector: string, sourceId: str
   await producer.disconnect();
 }
 
-let rawRuns = 0;
-async function rawProducer(sample: { key: string; value: string }, total: number): Promise<number> {
-  const topic = `bench-binlog-raw-${id}-${rawRuns++}`;
-  await createTopic(topic, 3);
-  const producer = kafka.producer({ transactionalId: `bench-binlog-raw-${randomUUID()}`, idempotent: true, maxInFlightRequests: 1, retry: { retries: 10, initialRetryTime: 20 } });
-  await producer.connect();
-  const batch = (start: number) => Array.from({ length: POLL_MAX }, (_, i) => ({
+function rawProducer(sample: { key: string; value: string }, total: number): Promise<number> {
+  return rawTransactionalRate(kafka, total, POLL_MAX, (start) => Array.from({ length: POLL_MAX }, (_, i) => ({
     key: sample.key.replace(/k\d+$/, `k${(start + i) % 10000}`),
     value: sample.value,
-  }));
-  let t0 = 0;
-  for (let sent = 0; sent < total; sent += POLL_MAX) {
-    const txn = await producer.transaction();
-    await txn.sendBatch({ topicMessages: [{ topic, messages: batch(sent) }], acks: -1, compression: CompressionTypes.None });
-    await txn.commit();
-    if (sent === 0) t0 = performance.now();
-  }
-  const rate = (total - POLL_MAX) / ((performance.now() - t0) / 1000);
-  await producer.disconnect();
-  return rate;
+  })));
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -5,7 +5,8 @@
  *   KAFKA_BOOTSTRAP=127.0.0.1:19092 npx tsx bench/runtime-throughput.ts [records] [batch]
  * (`bash scripts/bench.sh` starts a broker and runs every benchmark.)
  */
-import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
+import { rawTransactionalRate } from './helpers/raw-producer.ts';
 import { randomUUID } from 'node:crypto';
 import { parseConnectorProps, parseWorkerProps } from '../runtime/config/index.ts';
 import { bundledPlugins } from '../runtime/bundled-plugins.ts';
@@ -20,33 +21,12 @@ const STREAMS = 4;
 const PAYLOAD = 'x'.repeat(100);
 const mb = (n: number) => (n / 1048576).toFixed(0);
 
-async function createTopic(kafka: Kafka, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
-  await admin.disconnect();
-}
-
-async function rawProducer(kafka: Kafka): Promise<number> {
-  const topic = `bench-raw-${randomUUID().slice(0, 8)}`;
-  await createTopic(kafka, topic);
-  const producer = kafka.producer({ transactionalId: `bench-raw-${randomUUID()}`, idempotent: true, maxInFlightRequests: 1, retry: { retries: 10, initialRetryTime: 20 } });
-  await producer.connect();
-  const batch = (start: number) => Array.from({ length: BATCH }, (_, i) => {
+function rawProducer(kafka: Kafka): Promise<number> {
+  return rawTransactionalRate(kafka, TOTAL, BATCH, (start) => Array.from({ length: BATCH }, (_, i) => {
     const seq = start + i;
     const stream = seq % STREAMS;
     return { key: `key-${(stream * 7919 + seq) % 1000}`, value: JSON.stringify({ stream, seq: Math.floor(seq / STREAMS), payload: PAYLOAD }) };
-  });
-  let t0 = 0;
-  for (let sent = 0; sent < TOTAL; sent += BATCH) {
-    const txn = await producer.transaction();
-    await txn.sendBatch({ topicMessages: [{ topic, messages: batch(sent) }], acks: -1, compression: CompressionTypes.None });
-    await txn.commit();
-    if (sent === 0) t0 = performance.now();
-  }
-  const rate = (TOTAL - BATCH) / ((performance.now() - t0) / 1000);
-  await producer.disconnect();
-  return rate;
+  }));
 }
 
 async function runtime(): Promise<number> {
