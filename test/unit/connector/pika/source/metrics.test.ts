@@ -7,6 +7,16 @@ import { scaledSessionTimings } from '../../../../../connector/pika/replication/
 import { startPikaMaster, type PikaMaster } from '../../../../pika-master/index.ts';
 import { SCALE, waitFor } from '../replication/session-helpers.ts';
 import { fakeContext } from './task-helpers.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseWorkerProps } from '../../../../../runtime/config/index.ts';
+import { bundledPlugins } from '../../../../../runtime/bundled-plugins.ts';
+import { startRestApi, workerMetrics } from '../../../../../runtime/rest/index.ts';
+import { createRootLogger } from '../../../../../runtime/util/logger.ts';
+import { Worker } from '../../../../../runtime/worker/worker.ts';
+import { RecordingKafka } from '../../../../helpers/recording-kafka.ts';
+import { parsePrometheusText, sampleValue } from '../../../runtime/metrics/prom-text.ts';
 
 /** A metrics facade that keeps the last value of each gauge series and the sum of each counter series. */
 function recordingFacade(): TaskMetricsFacade & { values: Map<string, number>; value(name: string, labels?: Record<string, string>): number | undefined } {
@@ -118,4 +128,52 @@ test('bytes behind across binlog files is the newest file\'s bytes (a lower boun
   assert.deepEqual(positionsBehind({ filenum: 3, offset: 200 }, { filenum: 3, offset: 200 }), { files: 0, bytes: 0 });
   assert.equal(positionsBehind(undefined, undefined), undefined);
   assert.equal(downloadEtaSeconds(0, 0, { startedAt: 0, filesDoneAtStart: 0 }, 5), -1);
+});
+
+test('a worker running the Pika connector shows its CDC metrics at /metrics, and the lag closes once the master\'s writes are in Kafka', { timeout: 120_000 }, async () => {
+  const m = await startPikaMaster({ timeScale: SCALE });
+  const kafka = new RecordingKafka();
+  const workerConfig = parseWorkerProps({
+    'bootstrap.servers': '127.0.0.1:1', listeners: 'http://127.0.0.1:0', 'offset.storage.topic': 'offsets',
+    'offset.checkpoint.dir': mkdtempSync(join(tmpdir(), 'pc-pika-metrics-')),
+    'key.converter': 'org.apache.kafka.connect.storage.StringConverter', 'value.converter.schemas.enable': 'false',
+  });
+  const logger = createRootLogger('error');
+  let worker: Worker | undefined;
+  const registry = workerMetrics(() => worker);
+  worker = new Worker(workerConfig, bundledPlugins(), logger, { client: kafka, connectorMetrics: (c, t) => registry.facade(c, t) });
+  await worker.start([]);
+  const server = await startRestApi(worker, logger, registry);
+  const base = server.addresses[0]!;
+  try {
+    const put = await fetch(`${base}/connectors/pk/config`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ 'connector.class': 'pika', 'tasks.max': '1', ...config(m) }),
+    });
+    assert.equal(put.status, 201, await put.text());
+    await waitFor(() => m.repl.dbs[0]!.nodes.size > 0, 'the connector\'s handshake');
+    m.exec(0, ['SET', 'k1', 'v1']);
+    m.exec(0, ['SET', 'k2', 'v2']);
+    const end = m.binlogPosition(0);
+    const labels = { connector: 'pk', task: '0', db: 'db0' };
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const families = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
+      const committed = sampleValue(families, 'pika_source_binlog_committed_offset', labels);
+      const behind = sampleValue(families, 'pika_source_binlog_bytes_behind', labels);
+      if (committed === end.offset && behind === 0) {
+        assert.equal(sampleValue(families, 'pika_source_binlog_received_offset', labels), end.offset);
+        assert.ok(sampleValue(families, 'pika_source_ms_since_last_ack', labels)! >= 0);
+        assert.equal(sampleValue(families, 'pika_source_items_awaiting_commit', { connector: 'pk', task: '0' }), 0);
+        break;
+      }
+      assert.ok(Date.now() < deadline, `timed out: committed ${committed}, behind ${behind}, master at ${end.offset}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(kafka.committed.filter((r) => r.topic === 'pika.c1.binlog').length, 2);
+  } finally {
+    await server.close();
+    await worker.stop();
+    await m.stop();
+  }
 });
