@@ -1,41 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConnectorProps, parseWorkerProps } from '../../../runtime/config/index.ts';
-import { bundledPlugins } from '../../../runtime/bundled-plugins.ts';
-import { createRootLogger } from '../../../runtime/util/logger.ts';
-import { Worker } from '../../../runtime/worker/worker.ts';
-import { bootstrap, kafkaClient, uniqueName, readAllCommitted, kcatReadCommitted } from '../../helpers/kafka.ts';
-import { tempDir } from '../../helpers/worker-process.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { kafkaClient, uniqueName, readAllCommitted, kcatReadCommitted } from '../../helpers/kafka.ts';
+import { startTestWorker, testConnectorConfig, testWorkerConfig, waitCommitted } from '../../helpers/in-process-worker.ts';
 
 test('records over max.request.size land in the dead-letter topic with their reason, exactly once, and the source moves on', { timeout: 180_000 }, async () => {
-  const plugins = bundledPlugins();
-  const worker = parseWorkerProps({
-    'bootstrap.servers': bootstrap(),
-    'offset.storage.topic': uniqueName('dlq-offsets'),
-    'offset.storage.partitions': '1',
-    'offset.checkpoint.dir': tempDir('pc-dlq-'),
-    'value.converter.schemas.enable': 'false',
-    listeners: 'http://127.0.0.1:0',
-  });
+  const worker = testWorkerConfig('dlq');
   const topic = uniqueName('dlq-main');
   const dlq = uniqueName('dlq-dead');
-  const connector = parseConnectorProps({
+  const connector = testConnectorConfig({
     name: uniqueName('dlq'), 'connector.class': 'synthetic', 'synthetic.topic': topic, 'synthetic.streams': '1',
     'synthetic.max.records': '40', 'synthetic.record.bytes': '5000', 'synthetic.batch.size': '10',
     'producer.override.max.request.size': '4000',
     'errors.tolerance': 'all', 'errors.deadletterqueue.topic.name': dlq, 'errors.deadletterqueue.context.headers.enable': 'true',
-  }, (cls) => plugins.connector(cls));
-  const w = new Worker(worker, plugins, createRootLogger('error'));
+  });
+  const w = startTestWorker(worker);
   await w.start([connector]);
   try {
-    const metrics = () => w.connector(connector.name)!.taskMetrics()[0]!.metrics;
-    const deadline = Date.now() + 120_000;
-    while (metrics().recordsCommitted < 40) {
-      assert.ok(Date.now() < deadline, `timed out at ${metrics().recordsCommitted} committed records`);
-      await sleep(100);
-    }
+    await waitCommitted(w, connector.name, 40);
   } finally {
     await w.stop();
   }
