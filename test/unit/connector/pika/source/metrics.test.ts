@@ -7,6 +7,10 @@ import { scaledSessionTimings } from '../../../../../connector/pika/replication/
 import { startPikaMaster, type PikaMaster } from '../../../../pika-master/index.ts';
 import { SCALE, waitFor } from '../replication/session-helpers.ts';
 import { fakeContext } from './task-helpers.ts';
+import { writeData } from './event-model.ts';
+import type { PikaEvent } from '../../../../../connector/pika/events/event.ts';
+import { rocksDbMissing } from '../../../../fixtures/rocksdb-gen/build.ts';
+import { rmSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,5 +179,33 @@ test('a worker running the Pika connector shows its CDC metrics at /metrics, and
     await server.close();
     await worker.stop();
     await m.stop();
+  }
+});
+
+test('a full sync shows as full_syncs_total, snapshot files/bytes/percent/ETA and the snapshot events emitted', { skip: rocksDbMissing() ?? false, timeout: 120_000 }, async () => {
+  const m = await startPikaMaster({ timeScale: SCALE });
+  const dir = mkdtempSync(join(tmpdir(), 'pika-metrics-fullsync-'));
+  const facade = recordingFacade();
+  const ctx = Object.assign(fakeContext([], 'metrics-fullsync'), { metrics: facade });
+  const task = new PikaSourceTask({ timings: scaledSessionTimings(SCALE) });
+  try {
+    writeData(m, 0, 'a');
+    await task.start(config(m, { 'snapshot.mode': 'initial', 'pika.rsync.port': String(m.ports.rsync), 'snapshot.dir': dir }), ctx);
+    const db0 = { db: 'db0' };
+    const all: SourceRecord[] = [];
+    const snapshotEvents = (): number => all.filter((r) => (r.value as PikaEvent).event_type !== 'binlog').length;
+    await pollWhile(task, () => facade.value('pika_source_snapshot_download_percent', db0) === 100
+      && snapshotEvents() > 0 && facade.value('pika_source_snapshot_events_emitted', db0) === snapshotEvents()
+      && all.some((r) => (r.value as PikaEvent).op === 'snapshot-end'), 'the snapshot metrics', all);
+    assert.equal(facade.value('pika_source_full_syncs_total', db0), 1);
+    const total = facade.value('pika_source_snapshot_files_total', db0)!;
+    assert.ok(total > 0);
+    assert.equal(facade.value('pika_source_snapshot_files_done', db0), total);
+    assert.ok(facade.value('pika_source_snapshot_bytes_downloaded', db0)! > 0);
+    assert.equal(facade.value('pika_source_snapshot_download_eta_seconds', db0), 0);
+  } finally {
+    await task.stop();
+    await m.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
