@@ -33,7 +33,7 @@ export interface LegacyBinlogItem extends BinlogItem {
 export interface LegacyBinlogFrame {
   kind: 'binlog';
   item: LegacyBinlogItem;
-  /** Where this item ends = the resume position for TRYSYNC (start + item length), see endPosition(). */
+  /** Where the master's binlog stands after this item (the TRYSYNC resume point), see legacyItemEnd(). */
   end: BinlogPosition;
 }
 
@@ -59,13 +59,31 @@ export function decodeLegacyAuthBody(body: Buffer): number {
   return Number(text);
 }
 
+const BINLOG_BLOCK_SIZE = 64 * 1024;
+const BINLOG_RECORD_HEADER = 8;
+
 /**
- * The position after an item, assuming it was written in the same binlog file it starts in. Pika 3.0 stores the
- * first item after a roll at `write2file<n+1>:0` although its header still names the old file's end (README
- * surprise 4); the connector must treat a start of `<n>:<end of file n>` followed by `<n+1>:…` as that roll.
+ * The master's producer position after writing an item of `itemLength` bytes (34-byte header + content) that
+ * starts at `start`, in the same file: the 3.0 binlog file is a sequence of 64 KiB blocks, each physical record
+ * fragment has an 8-byte header, and a block tail shorter than 8 bytes is zero-padded (pika-protocol.md §6.3).
+ * This is the resume point for TRYSYNC. Caveat: when the master rolls to a new file the item is stored at
+ * `write2file<n+1>:0` although its header names file n (README surprise 4); that item's real end is only known
+ * from the next item's header.
  */
-export function endPosition(item: BinlogItem): BinlogPosition {
-  return { filenum: item.start.filenum, offset: item.start.offset + 34 + item.contentLength };
+export function legacyItemEnd(start: BinlogPosition, itemLength: number): BinlogPosition {
+  let pos = start.offset;
+  let left = itemLength;
+  do {
+    const blockLeft = BINLOG_BLOCK_SIZE - (pos % BINLOG_BLOCK_SIZE);
+    if (blockLeft < BINLOG_RECORD_HEADER) {
+      pos += blockLeft;
+      continue;
+    }
+    const fragment = Math.min(left, blockLeft - BINLOG_RECORD_HEADER);
+    pos += BINLOG_RECORD_HEADER + fragment;
+    left -= fragment;
+  } while (left > 0);
+  return { filenum: start.filenum, offset: pos };
 }
 
 /** Decodes one whole frame body of the given type. */
@@ -75,7 +93,7 @@ export function decodeLegacyFrameBody(type: number, body: Buffer): LegacyFrame {
     fail(`unknown frame type ${type} (expected ${LEGACY_FRAME_TYPE_AUTH} auth or ${LEGACY_FRAME_TYPE_BINLOG} binlog)`);
   }
   const item = decodeBinlogItem(body);
-  return { kind: 'binlog', item: { ...item, serverId: item.termId }, end: endPosition(item) };
+  return { kind: 'binlog', item: { ...item, serverId: item.termId }, end: legacyItemEnd(item.start, body.length) };
 }
 
 /**

@@ -137,3 +137,20 @@ test('a connection that ends inside a frame is an error; one that ends between f
   clean.push(Buffer.concat([authFrame, itemFrame]));
   assert.doesNotThrow(() => clean.end());
 });
+
+test('each item\'s computed end (64 KiB blocks, 8-byte record headers) is where the next item starts, except at the file roll', () => {
+  for (const run of RUNS) {
+    const items = decodeInChunks(legacyFile(run.stream), 65536).flatMap((f) => (f.kind === 'binlog' ? [f] : []));
+    let rolls = 0;
+    for (let i = 1; i < items.length; i++) {
+      const prev = items[i - 1]!;
+      const next = items[i]!.item.start;
+      if (next.filenum !== prev.end.filenum) {
+        rolls++;
+        continue;
+      }
+      assert.deepEqual(prev.end, next, `${run.name} item ${i - 1}`);
+    }
+    assert.ok(rolls <= 1, `${run.name}: one roll at most (surprise 4)`);
+  }
+});
