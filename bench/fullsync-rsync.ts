@@ -3,9 +3,10 @@
  * serves a cached real-RocksDB dump and `downloadDump` fetches it with 4 readers and 4 MiB chunks. Prints MB/s and
  * the client's RSS (sampled every 100 ms, and its maxRSS) next to the server's.
  *
- *   npx tsx bench/fullsync-rsync.ts [dump=hash|mixed] [scale]
- *     hash:  the big-hash dump of bench/fullsync-big-hash.ts (scale = fields, default 2500000 × 100 B ≈ 300 MB)
- *     mixed: the mixed dump of bench/fullsync-decode.ts (scale = keys, default 1000000)
+ *   npx tsx bench/fullsync-rsync.ts [dump=mixed|hash] [scale]
+ *     mixed: the mixed dump of bench/fullsync-decode.ts (scale = keys, default 1000000: ~185 MB in ~30 files)
+ *     hash:  the big-hash dump of bench/fullsync-big-hash.ts (scale = fields × 100 B, default 5000000: ~600 MB)
+ * Both dumps are shared with those benches (generated once, cached).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,9 +18,9 @@ import { downloadDump, tcpTransportFactory } from '../connector/pika/rsync/index
 import { bigHashDump, mixedDump } from './helpers/fullsync-dumps.ts';
 import { sampleRss } from './helpers/rss-sampler.ts';
 
-const which = process.argv[2] ?? 'hash';
+const which = process.argv[2] ?? 'mixed';
 if (which !== 'hash' && which !== 'mixed') throw new Error(`dump must be hash or mixed, got '${which}'`);
-const scale = Number(process.argv[3] ?? (which === 'hash' ? 2_500_000 : 1_000_000));
+const scale = Number(process.argv[3] ?? (which === 'hash' ? 5_000_000 : 1_000_000));
 const dump = which === 'hash' ? await bigHashDump(scale, 100) : await mixedDump(scale);
 console.log(`serving the ${which} dump (scale ${scale}): ${(dump.diskBytes / 1e6).toFixed(0)} MB in ${dump.files} files`);
 

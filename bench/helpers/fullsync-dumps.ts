@@ -132,7 +132,7 @@ async function cachedDump(name: string, pieces: (w: Written) => Iterable<Buffer>
   const tag = binary.slice(binary.lastIndexOf('-') + 1);
   if (existsSync(marker)) {
     const done = JSON.parse(await readFile(marker, 'utf8')) as BenchDump & { generator: string };
-    if (done.generator === tag) return { ...done, dbDir, root };
+    if (done.generator === tag) return { ...done, dbDir, root, generatedInSeconds: undefined };
   }
   log(`generating ${name} with real RocksDB (cached under ${root}) …`);
   await rm(root, { recursive: true, force: true });

@@ -1,0 +1,62 @@
+/**
+ * Memory while snapshotting a dump that holds one big hash: `fields` fields × `value-bytes` (default 5M × 100 B,
+ * ~500 MB of values) written by real RocksDB (cached under .cache/bench/fullsync/), decoded through
+ * `snapshotEvents` with the default split limits. Prints elapsed time, events/s and the peak RSS (sampled every
+ * 100 ms, and the kernel's maxRSS); target RSS < 300 MB. Only the decode runs in this process: the dump is generated
+ * by a child process when it is not cached yet.
+ *
+ *   npx tsx bench/fullsync-big-hash.ts [fields=5000000] [value-bytes=100]
+ *
+ * The live heap stays ~60–70 MB during the decode; with V8's default heap limit the heap still grows lazily
+ * (garbage not yet collected) and RSS reached ~510 MiB in a measured run, ~240 MiB with
+ * NODE_OPTIONS=--max-old-space-size=128. The V8 heap limit in force is printed with the figures.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
+import { snapshotEvents } from '../connector/pika/snapshot/index.ts';
+import { BENCH_NOW_MS, bigHashDump } from './helpers/fullsync-dumps.ts';
+import { sampleRss } from './helpers/rss-sampler.ts';
+
+const fields = Number(process.argv[2] ?? 5_000_000);
+const valueBytes = Number(process.argv[3] ?? 100);
+const TARGET_RSS = 300 * 1e6;
+
+if (process.argv[4] !== '--generate-only') {
+  // Generate (or find cached) in a child so this process's maxRSS only reflects the decode.
+  execFileSync(process.execPath, [...process.execArgv.filter((a) => !a.startsWith('--cpu-prof')), fileURLToPath(import.meta.url), String(fields), String(valueBytes), '--generate-only'], { stdio: 'inherit' });
+} else {
+  await bigHashDump(fields, valueBytes);
+  process.exit(0);
+}
+
+const dump = await bigHashDump(fields, valueBytes, () => undefined);
+console.log(
+  `dump: 1 hash of ${dump.elements} fields, ${(dump.valueBytes / 1e6).toFixed(0)} MB of fields+values; ` +
+    `${(dump.diskBytes / 1e6).toFixed(0)} MB on disk in ${dump.files} files` +
+    (dump.generatedInSeconds !== undefined ? ` (generated in ${dump.generatedInSeconds.toFixed(0)} s)` : ''),
+);
+
+const rss = sampleRss(100);
+const rssBefore = process.memoryUsage().rss;
+let events = 0;
+let maxParts = 0;
+const t0 = performance.now();
+const cpu0 = process.cpuUsage();
+const source = { host: '127.0.0.1', port: 9221, replication_id: null };
+for await (const r of snapshotEvents(dump.dbDir, { db: 'db0', sourceId: 'bench', source, nowMs: BENCH_NOW_MS, onWarning: (w) => console.warn(w) })) {
+  events++;
+  if (r.part !== null) {
+    maxParts = Math.max(maxParts, r.part);
+  }
+}
+const secs = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const peak = rss.peak();
+console.log(
+  `snapshotEvents: ${events} events (${maxParts} parts of the hash) in ${secs.toFixed(1)} s wall / ` +
+    `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU → ${Math.round(events / secs)} events/s, ` +
+    `${Math.round(dump.elements / secs).toLocaleString('en')} fields/s, ${(dump.valueBytes / 1e6 / secs).toFixed(1)} MB/s`,
+);
+console.log(`V8 heap limit ${(getHeapStatistics().heap_size_limit / 2 ** 20).toFixed(0)} MiB; RSS before decode ${(rssBefore / 2 ** 20).toFixed(0)} MiB; ${rss.describe()}; target < 300 MB: ${Math.max(peak, rss.maxRss()) < TARGET_RSS ? 'met' : 'NOT met'}`);
+rss.stop();
