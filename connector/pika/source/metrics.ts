@@ -72,7 +72,7 @@ export class PikaSourceMetrics {
     gauge('snapEta', 'pika_source_snapshot_download_eta_seconds', 'Estimated seconds until the dump is downloaded, from the file rate of this download; -1 when unknown');
     gauge('snapEvents', 'pika_source_snapshot_events_emitted', 'Snapshot events emitted (handed to the runtime) for the current or last full sync');
     counter('reconnects', 'pika_source_reconnects_total', 'Reconnects of the replication connection to the master');
-    counter('gaps', 'pika_source_gaps_total', 'Binlog gaps met (purged, larger than the master, not at an item boundary, replication id changed, discontinuity)', ['db', 'kind']);
+    counter('gaps', 'pika_source_gaps_total', 'Distinct binlog gaps met (purged, larger than the master, not at an item boundary, replication id changed, discontinuity); a restarted task meeting the same gap again does not count it twice', ['db', 'kind']);
     counter('fullSyncs', 'pika_source_full_syncs_total', 'Full syncs started (DBSync accepted by the master)', ['db']);
     counter('filtered', 'pika_source_filtered_records_total', 'Events dropped by filter.* rules (their offsets and acks still advance)', ['reason']);
   }

@@ -257,9 +257,10 @@ export class PikaSourceTask implements SourceTask {
     const name = this.context.connectorName;
     const seen = gapsSeen.get(name) ?? { gaps: new Set<string>(), reports: 0 };
     gapsSeen.set(name, seen);
+    const known = seen.gaps.size;
     seen.gaps.add(`${error.db}/${error.kind}/${error.requested ? formatPosition(error.requested) : '-'}`);
     seen.reports++;
-    this.metrics.gap(error.db, error.kind);
+    if (seen.gaps.size > known) this.metrics.gap(error.db, error.kind);
     const count = seen.gaps.size;
     const policy = this.settings.snapshotOnGap;
     this.context.logger.error('binlog gap: incremental replication cannot continue', { db: error.db, kind: error.kind, gaps: count, 'snapshot.on.gap': policy, detail: error.message });

@@ -98,6 +98,15 @@ test('a gap is counted by DB and kind', async () => {
     await task.start(config(m, { 'snapshot.on.gap': 'fail' }), ctx);
     await assert.rejects(pollWhile(task, () => false, 'the gap'), /replication id/);
     assert.equal(facade.value('pika_source_gaps_total', { db: 'db0', kind: 'replication-id-changed' }), 1);
+    // The runtime restarts the failed task: the same gap again is not a new one.
+    const again = new PikaSourceTask({ timings: scaledSessionTimings(SCALE) });
+    await again.start(config(m, { 'snapshot.on.gap': 'fail' }), ctx);
+    try {
+      await assert.rejects(pollWhile(again, () => false, 'the gap'), /replication id/);
+    } finally {
+      await again.stop();
+    }
+    assert.equal(facade.value('pika_source_gaps_total', { db: 'db0', kind: 'replication-id-changed' }), 1);
   } finally {
     await task.stop();
     await m.stop();
