@@ -36,12 +36,16 @@ export interface FullSyncStatus {
   resumed_after: string | null;
 }
 
+const PROGRESS_LOG_MS = 5_000;
+
 export class FullSyncJob {
   state: FullSyncState = 'downloading';
   /** The dump's binlog position (its `info` file): where the binlog continues after the snapshot. */
   dumpOffset: BinlogPosition | undefined;
   dumpUuid: string | undefined;
   private progress: RsyncProgress | undefined;
+  /** Operators follow a long full sync in the log: one progress line at most every PROGRESS_LOG_MS. */
+  private lastProgressLogAt = 0;
   private filesResumed = 0;
   private eventsEmitted = 0;
   private resumedAfter: string | null = null;
@@ -109,12 +113,20 @@ export class FullSyncJob {
       }
       out.push(r.value);
       this.eventsEmitted++;
+      this.logProgress('snapshot in progress', { events_emitted: this.eventsEmitted });
       if (r.value.event.op === 'snapshot-end') {
         this.state = 'done';
         break;
       }
     }
     return out;
+  }
+
+  private logProgress(message: string, fields: Record<string, unknown>): void {
+    const now = Date.now();
+    if (now - this.lastProgressLogAt < PROGRESS_LOG_MS) return;
+    this.lastProgressLogAt = now;
+    this.s.logger.info(message, { db: this.db, ...fields });
   }
 
   status(): FullSyncStatus {
@@ -152,7 +164,10 @@ export class FullSyncJob {
       dir: s.dir,
       connect: throttledTransport(tcpTransportFactory(s.host, s.rsyncPort), s.bytesPerSecond),
       signal: s.signal,
-      onProgress: (p) => { this.progress = p; },
+      onProgress: (p) => {
+        this.progress = p;
+        this.logProgress('downloading the dump', { files_done: p.filesDone, files_total: p.filesTotal, mb_downloaded: Math.round(p.bytesDone / 1048576) });
+      },
       onWarning: (m) => s.onWarning(m),
     });
     this.filesResumed = result.filesResumed;
