@@ -107,6 +107,8 @@ export class LegacyFrameDecoder {
   private framesSeen = 0;
   /** Bytes consumed by complete frames so far (for error messages). */
   private consumed = 0;
+  /** Bytes the buffered data must reach before decoding can make progress. */
+  private needed = LEGACY_FRAME_HEADER_LENGTH;
 
   constructor(private readonly maxBodyLength = DEFAULT_MAX_LEGACY_FRAME_BODY) {}
 
@@ -120,9 +122,12 @@ export class LegacyFrameDecoder {
       this.pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       this.pendingBytes += chunk.length;
     }
+    // Waiting for the rest of a known-length frame: don't copy the buffered chunks on every push.
+    if (this.pendingBytes < this.needed) return [];
     const frames: LegacyFrame[] = [];
-    let buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     let pos = 0;
+    this.needed = LEGACY_FRAME_HEADER_LENGTH;
     while (buf.length - pos >= LEGACY_FRAME_HEADER_LENGTH) {
       const type = buf.readUInt16LE(pos);
       const length = buf.readUInt32LE(pos + 2);
@@ -133,7 +138,10 @@ export class LegacyFrameDecoder {
       if (length > this.maxBodyLength) {
         fail(`frame at stream byte ${at}: body length ${length} exceeds the limit of ${this.maxBodyLength} bytes`);
       }
-      if (buf.length - pos - LEGACY_FRAME_HEADER_LENGTH < length) break;
+      if (buf.length - pos - LEGACY_FRAME_HEADER_LENGTH < length) {
+        this.needed = LEGACY_FRAME_HEADER_LENGTH + length;
+        break;
+      }
       const body = buf.subarray(pos + LEGACY_FRAME_HEADER_LENGTH, pos + LEGACY_FRAME_HEADER_LENGTH + length);
       const isFirst = this.framesSeen === 0;
       if (isFirst && type !== LEGACY_FRAME_TYPE_AUTH) fail(`first frame has type ${type}; the master must send "auth <sid>" first`);
@@ -150,9 +158,9 @@ export class LegacyFrameDecoder {
       pos += LEGACY_FRAME_HEADER_LENGTH + length;
     }
     this.consumed += pos;
-    // Copy the remainder so the returned frames (views into `buf`) and the next chunk don't share growth.
+    // Returned frames are views into `buf`; the remainder is kept as a view too (buf is never written to).
     const rest = buf.subarray(pos);
-    this.pending = rest.length > 0 ? [Buffer.from(rest)] : [];
+    this.pending = rest.length > 0 ? [rest] : [];
     this.pendingBytes = rest.length;
     return frames;
   }
