@@ -30,7 +30,11 @@ function checkSequences(records: CommittedRecord[], reader: string): void {
   }
 }
 
-test(`SIGKILL of the worker ${KILLS} times while producing loses and duplicates nothing`, { timeout: 600_000 }, async () => {
+/**
+ * Runs the synthetic connector as a child process, SIGKILLs it KILLS times while it produces, lets a last run finish,
+ * and returns the topic name; `extra` adds connector settings (e.g. dead-letter routing).
+ */
+async function crashScenario(extra: Record<string, string | number>): Promise<string> {
   const dir = tempDir('pc-crash-');
   const topic = uniqueName('crash-synthetic');
   const connector = uniqueName('crash');
@@ -54,6 +58,7 @@ test(`SIGKILL of the worker ${KILLS} times while producing loses and duplicates 
     'synthetic.batch.size': 50,
     'synthetic.max.records': PER_STREAM,
     'topic.creation.default.partitions': 3,
+    ...extra,
   });
   const random = seededRandom(20261122);
   let killedWhileBehind = 0;
@@ -79,9 +84,24 @@ test(`SIGKILL of the worker ${KILLS} times while producing loses and duplicates 
     await sleep(500);
   }
   assert.equal(await final.kill('SIGTERM'), 0, `graceful stop exits 0; log tail:\n${final.log.slice(-3000)}`);
+  return topic;
+}
 
+test(`SIGKILL of the worker ${KILLS} times while producing loses and duplicates nothing`, { timeout: 600_000 }, async () => {
+  const topic = await crashScenario({});
   checkSequences(await readAllCommitted(topic), 'kafkajs read_committed');
   checkSequences(await kcatReadCommitted(topic), 'kcat read_committed');
+});
+
+test(`dead-letter records and their offsets are one transaction: ${KILLS} SIGKILLs leave each in the DLQ exactly once`, { timeout: 600_000 }, async () => {
+  const dlq = uniqueName('crash-dlq');
+  // Every record is over max.request.size, so every record goes to the dead-letter topic (one partition: in order).
+  await crashScenario({
+    'synthetic.record.bytes': 4500, 'producer.override.max.request.size': 4000, 'topic.creation.default.partitions': 1,
+    'errors.tolerance': 'all', 'errors.deadletterqueue.topic.name': dlq,
+  });
+  checkSequences(await readAllCommitted(dlq), 'kafkajs read_committed (DLQ)');
+  checkSequences(await kcatReadCommitted(dlq), 'kcat read_committed (DLQ)');
 });
 
 /** Sum of committed sequence numbers over all streams, from the checkpoint files. */
@@ -100,3 +120,10 @@ function isComplete(dir: string, connector: string): boolean {
   }
   return done === STREAMS;
 }
+
+test(`transactions of several produce requests (split under the request size) stay atomic through ${KILLS} SIGKILLs`, { timeout: 600_000 }, async () => {
+  // ~4.5 kB records with max.request.size=20000: every poll's transaction spans many produce requests.
+  const topic = await crashScenario({ 'synthetic.record.bytes': 4500, 'producer.override.max.request.size': 20000, 'topic.creation.default.partitions': 1 });
+  checkSequences(await readAllCommitted(topic), 'kafkajs read_committed');
+  checkSequences(await kcatReadCommitted(topic), 'kcat read_committed');
+});
