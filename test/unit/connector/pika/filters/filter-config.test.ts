@@ -61,10 +61,9 @@ test('every problem is listed, one issue per key', () => {
   assert.deepEqual(issues.map((i) => i.key).sort(), ['filter.dbs.exclude', 'filter.keys.include', 'filter.types.exclude']);
 });
 
-test('FILTER_KEYS merges into the connector key table without clashes; every key is a reason label', () => {
-  for (const key of Object.keys(FILTER_KEYS)) assert.equal(Object.hasOwn(PIKA_SOURCE_KEYS, key), false, key);
-  const merged: typeof PIKA_SOURCE_KEYS = { ...PIKA_SOURCE_KEYS, ...FILTER_KEYS };
-  assert.ok(merged['filter.keys.include']!.doc.length > 0);
+test('the connector key table holds every filter key as defined here; every key is a reason label', () => {
+  for (const [key, def] of Object.entries(FILTER_KEYS)) assert.equal(PIKA_SOURCE_KEYS[key], def, key);
+  assert.ok(PIKA_SOURCE_KEYS['filter.keys.include']!.doc.length > 0);
   assert.deepEqual([...FILTER_REASONS].sort(), Object.keys(FILTER_KEYS).sort());
 });
 
