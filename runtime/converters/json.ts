@@ -20,9 +20,7 @@ export class JsonConverter implements Converter {
 
   fromConnectData(_topic: string, data: unknown): Buffer | null {
     if (data === null || data === undefined) return null;
-    const payload = this.schemasEnable ? { schema: inferConnectSchema(data), payload: data } : data;
-    // A replacer turns off V8's fast JSON path: only pay for it when something needs replacing.
-    return Buffer.from(mayHoldBuffers(payload, 0) ? JSON.stringify(payload, bufferAsBase64) : JSON.stringify(payload));
+    return jsonBytes(this.schemasEnable ? { schema: inferConnectSchema(data), payload: data } : data);
   }
 
   toConnectData(_topic: string, bytes: Buffer | null): unknown {
@@ -33,6 +31,12 @@ export class JsonConverter implements Converter {
     }
     return parsed;
   }
+}
+
+/** JSON of `value` with Buffers as base64 strings, as Kafka Connect writes BYTES. */
+export function jsonBytes(value: unknown): Buffer {
+  // A replacer turns off V8's fast JSON path: only pay for it when something needs replacing.
+  return Buffer.from(mayHoldBuffers(value, 0) ? JSON.stringify(value, bufferAsBase64) : JSON.stringify(value));
 }
 
 const SCAN_DEPTH_LIMIT = 32;

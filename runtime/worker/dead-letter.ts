@@ -3,6 +3,7 @@ import { ConnectError, type Stage } from '../api/errors.ts';
 import type { OutgoingRecord } from '../kafka/types.ts';
 import type { RuntimeLogger } from '../util/logger.ts';
 import type { TaskMetrics } from './task-metrics.ts';
+import { jsonBytes } from '../converters/json.ts';
 
 export interface ErrorHandlingSettings {
   /** `none`: a bad record fails the task; `all`: it goes to the dead-letter topic (or is skipped, logged, counted). */
@@ -95,7 +96,7 @@ function rawBytes(data: unknown): Buffer | null {
   if (Buffer.isBuffer(data)) return data;
   if (typeof data === 'string') return Buffer.from(data);
   try {
-    return Buffer.from(JSON.stringify(data, (_k, v: unknown) => (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('base64') : v)));
+    return jsonBytes(data);
   } catch {
     return Buffer.from(String(data));
   }
