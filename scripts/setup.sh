@@ -48,6 +48,9 @@ install_debs() {
 }
 
 install_npm() {
+  # A linked node_modules (a git worktree sharing the main checkout's packages) is never reinstalled from here:
+  # a fresh checkout's package-lock.json is newer than the shared tree, and npm ci would empty it for every user.
+  if [[ -L node_modules && -f node_modules/.package-lock.json ]]; then return 0; fi
   if [[ ! -d node_modules ]] || [[ ! -f node_modules/.package-lock.json ]] \
      || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
     log "npm ci"
