@@ -2,7 +2,7 @@
 # One-time (idempotent, fast when done) setup for development, tests and CI on Debian 12:
 #   - Debian packages: kcat (independent Kafka client used by tests), python3-confluent-kafka (librdkafka auditor
 #     ../shared/tools/topic_audit.py), g++ + librocksdb-dev (pulls the codec headers) for the tests' real-RocksDB dump
-#     generator (test/fixtures/rocksdb-gen). Needs root (or sudo); skipped when already installed.
+#     generator (test/fixtures/rocksdb-gen), rsync (the daemon Pika 2.x–3.4 masters push full syncs to). Needs root (or sudo); skipped when already installed.
 #   - npm ci when node_modules is missing or package-lock.json is newer than the installed tree.
 #   - Apache Kafka jars from Maven Central (scripts/kafka.sh fetch); the schema registry (scripts/registry.sh fetch)
 #     and its pinned Python client (scripts/registry.sh deps, pip).
@@ -20,7 +20,7 @@ require mvn "Maven fetches Kafka from Maven Central"
 require node "Node 20+ runs the project"
 require npm "npm installs the project's packages"
 
-DEB_PACKAGES=(kcat python3-confluent-kafka g++ librocksdb-dev)
+DEB_PACKAGES=(kcat python3-confluent-kafka g++ librocksdb-dev rsync)
 
 missing_debs() {
   local pkg

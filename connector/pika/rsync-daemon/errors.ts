@@ -1,0 +1,14 @@
+import { ConnectError } from '../../../runtime/api/index.ts';
+
+/**
+ * Codes: PIKA_RSYNCD_MISSING (no `rsync` binary), PIKA_RSYNCD_BIND (the port is taken or the address is not ours),
+ * PIKA_RSYNCD_START (rsync exited or never listened), PIKA_RSYNCD_CRASHING (keeps dying after restarts),
+ * PIKA_RSYNCD_AUTH (the master's push was refused: wrong secret), PIKA_RSYNCD_CONFIG (bad options).
+ * Every message names the port and what the daemon is for.
+ */
+export class RsyncDaemonError extends ConnectError {
+  constructor(message: string, code: string, cause?: unknown) {
+    super(message, { code, stage: 'poll', cause });
+    this.name = 'RsyncDaemonError';
+  }
+}
