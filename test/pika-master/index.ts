@@ -9,6 +9,10 @@
 //   await m.stop();
 //
 // Fault hooks: m.faults.{cutConnections, stall, corruptNextFrame, purgeBinlogs}, m.restart({ newReplicationId }).
+//
+// Legacy profiles ('legacy-3.0', 'legacy-2.x', legacy/): one keyspace, `trysync` on the RESP port, the heartbeat on
+// resp+2000 (ports.repl), binlog senders connecting back to the replica's port+1000; m.legacy is the replication
+// side (m.repl and m.fullSync are PB-only).
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,10 +28,11 @@ import type { PbNode } from './repl/pb-messages.ts';
 import { randomBytes } from 'node:crypto';
 import { FullSync, RSYNC_PORT_SHIFT, type FullSyncQuirks } from './fullsync/full-sync.ts';
 import type { GenCompression } from '../fixtures/rocksdb-gen/run.ts';
+import { LegacyReplication, type LegacyProfile } from './legacy/legacy-replication.ts';
 
 export interface PikaMasterOptions {
   dbs?: number;
-  profile?: Profile;
+  profile?: Profile | LegacyProfile;
   /** `binlog-file-size` (default 100 MiB, Pika's default). */
   binlogFileSize?: number;
   /** `expire-logs-nums` (default 10). */
@@ -53,6 +58,10 @@ export interface PikaMasterOptions {
   emulateEncodeUserKeyBug?: boolean;
   /** Full-sync behaviours of older Pika releases (3.5.0–3.5.4). */
   fullSyncQuirks?: FullSyncQuirks;
+  /** Legacy profiles: the server_id in items (default 1, as the capture's master). */
+  serverId?: number;
+  /** Legacy profiles: a TRYSYNC answered `wait` (full sync to push to the replica's rsync daemon). */
+  onLegacyWait?(slave: { ip: string; port: number; rsyncPort: number; module: string }): void;
 }
 
 export interface PikaMaster {
@@ -61,6 +70,9 @@ export interface PikaMaster {
   readonly core: MasterCore;
   readonly repl: ReplServer;
   readonly fullSync: FullSync;
+  /** Legacy profiles only. */
+  readonly legacy: LegacyReplication | undefined;
+  readonly profile: Profile | LegacyProfile;
   exec(db: number, argv: readonly (Buffer | string)[]): Buffer;
   state(db: number): Map<string, Entry>;
   binlogPosition(db: number): BinlogPosition & { logicId: bigint };
@@ -79,9 +91,13 @@ export interface PikaMaster {
 export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<PikaMaster> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'pika-master-'));
   const host = options.host ?? '127.0.0.1';
+  const profile = options.profile ?? '4.0';
+  const isLegacy = profile === 'legacy-3.0' || profile === 'legacy-2.x';
+  if (isLegacy && (options.dbs ?? 1) !== 1) throw new Error(`${profile} has one keyspace: dbs must be 1`);
   const core = new MasterCore({
     dbs: options.dbs ?? 1,
-    profile: options.profile ?? '4.0',
+    profile: isLegacy ? '3.5' : profile,
+    ...(isLegacy ? { legacyServerId: options.serverId ?? 1 } : {}),
     dir,
     binlogFileSize: options.binlogFileSize ?? 100 * 1024 * 1024,
     expireLogsNums: options.expireLogsNums ?? 10,
@@ -92,9 +108,26 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
   let resp: RespServer;
   let repl: ReplServer;
   let fullSync: FullSync;
+  let legacy: LegacyReplication | undefined;
+  const timeScale = options.timeScale ?? 1;
   const ports = { resp: options.port ?? 0, repl: options.port ? options.port + 2000 : 0, rsync: options.port ? options.port + RSYNC_PORT_SHIFT : 0 };
 
+  async function startLegacyServers(): Promise<void> {
+    legacy = new LegacyReplication(core, {
+      profile: profile as LegacyProfile, host, heartbeatPort: ports.repl, serverId: options.serverId ?? 1,
+      senderConnectDelayMs: 2000 / timeScale, senderRetryMs: 1000 / timeScale, heartbeatTimeoutMs: 20000 / timeScale,
+      onWait: options.onLegacyWait, selfIp: options.selfIp ?? host, selfPort: () => ports.resp,
+    });
+    resp = new RespServer(core, {
+      host, port: ports.resp, requirepass: options.requirepass, infoReplication: () => `# Replication\r\nrole:master\r\nconnected_slaves:${legacy!.slaves.size}\r\n`,
+      extraCommand: (name, argv) => (name === 'trysync' ? legacy!.trysync(argv) : undefined),
+    });
+    ports.resp = await resp.listen();
+    ports.repl = await legacy.listen();
+  }
+
   async function startServers(): Promise<void> {
+    if (isLegacy) return startLegacyServers();
     repl = new ReplServer(core, {
       host,
       port: ports.repl,
@@ -121,33 +154,41 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
   }
   await startServers();
 
+  async function closeServers(): Promise<void> {
+    await resp.close();
+    if (legacy) {
+      await legacy.close();
+      return;
+    }
+    await repl.close();
+    await fullSync.close();
+  }
+
   const master: PikaMaster = {
     ports,
     dir,
     core,
-    get repl() { return repl; },
-    get fullSync() { return fullSync; },
+    get repl() { if (isLegacy) throw new Error(`${profile} has no PB replication server (use master.legacy)`); return repl; },
+    get fullSync() { if (isLegacy) throw new Error(`${profile} has no rsync2 full sync`); return fullSync; },
+    get legacy() { return legacy; },
+    profile,
     exec: (db, argv) => core.exec(db, argv),
     state: (db) => core.state(db),
     binlogPosition: (db) => core.binlogPosition(db),
     faults: {
-      cutConnections: () => { repl.cutConnections(); fullSync.rsync.cutConnections(); },
+      cutConnections: () => { if (legacy) { legacy.cutConnections(); return; } repl.cutConnections(); fullSync.rsync.cutConnections(); },
       stall: (on) => repl.stall(on),
       corruptNextFrame: () => repl.corruptNextFrame(),
       purgeBinlogs: (db, upTo) => core.purgeBinlogs(db, upTo),
     },
     async restart(restartOptions = {}) {
-      await resp.close();
-      await repl.close();
-      await fullSync.close();
+      await closeServers();
       core.runId = randomBytes(20).toString('hex');
       if (restartOptions.newReplicationId) core.replicationId = randomBytes(25).toString('hex');
       await startServers();
     },
     async stop() {
-      await resp.close();
-      await repl.close();
-      await fullSync.close();
+      await closeServers();
       core.close();
     },
   };

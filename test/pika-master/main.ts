@@ -9,6 +9,7 @@ import { startPikaMaster } from './index.ts';
 import { parseRedisCliScript } from './redis-cli-script.ts';
 import { runCommands } from './script-runner.ts';
 import type { Profile } from './commands/common.ts';
+import type { LegacyProfile } from './legacy/legacy-replication.ts';
 
 function intOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -25,8 +26,8 @@ async function main(): Promise<void> {
       'time-scale': { type: 'string' }, host: { type: 'string' }, script: { type: 'string' },
     },
   });
-  const profile = (values.profile ?? '4.0') as Profile;
-  if (profile !== '4.0' && profile !== '3.5') throw new Error(`--profile must be 4.0 or 3.5, got '${values.profile}'`);
+  const profile = (values.profile ?? '4.0') as Profile | LegacyProfile;
+  if (!['4.0', '3.5', 'legacy-3.0', 'legacy-2.x'].includes(profile)) throw new Error(`--profile must be 4.0, 3.5, legacy-3.0 or legacy-2.x, got '${values.profile}'`);
   const master = await startPikaMaster({
     port: intOption('port', values.port),
     dir: values.dir,

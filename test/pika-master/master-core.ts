@@ -24,6 +24,8 @@ export interface MasterCoreOptions {
   nowMs(): number;
   runId?: string;
   replicationId?: string;
+  /** Legacy 3.0 binlog items: this server_id in bytes 6–9 and logic ids from 0 (legacy/). */
+  legacyServerId?: number;
 }
 
 export type AppendListener = (db: number, appended: AppendedItem) => void;
@@ -49,6 +51,7 @@ export class MasterCore {
       fileSize: options.binlogFileSize,
       preallocate: options.profile === '4.0',
       nowSeconds: () => Math.floor(options.nowMs() / 1000),
+      ...(options.legacyServerId !== undefined ? { termId: options.legacyServerId, zeroBasedLogicIds: true } : {}),
     }));
     this.runId = options.runId ?? randomBytes(20).toString('hex');
     this.replicationId = options.replicationId ?? randomBytes(25).toString('hex');

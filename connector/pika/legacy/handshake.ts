@@ -28,6 +28,9 @@ export type LegacyHandshakeErrorCode =
   | 'PIKA_LEGACY_INVALID_OFFSET' // our position is beyond the master's binlog
   | 'PIKA_LEGACY_ALREADY_EXIST' // the master still has a slave with our ip:port
   | 'PIKA_LEGACY_NOT_SUPPORTED' // the master does not know TRYSYNC (a PB-era master, ≥ 3.1)
+  | 'PIKA_LEGACY_UNREACHABLE' // a master port (RESP, heartbeat) cannot be connected to
+  | 'PIKA_LEGACY_RECEIVER_LISTEN' // the binlog receiver cannot listen on its port
+  | 'PIKA_LEGACY_FULL_SYNC' // the master needs a full sync this build cannot receive
   | 'PIKA_LEGACY_UNEXPECTED'; // any other reply, or one in the wrong place
 
 export class LegacyHandshakeError extends ConnectError {

@@ -25,6 +25,10 @@ export interface BinlogWriterOptions {
   fileSize: number;
   preallocate: boolean;
   nowSeconds(): number;
+  /** Bytes 6–9 of every item: 0 (term id) in 3.5/4.0; the master's server_id in legacy 3.0. */
+  termId?: number;
+  /** Legacy 3.0 numbers items from logic_id 0 (PB versions from 1). */
+  zeroBasedLogicIds?: boolean;
 }
 
 export interface AppendedItem {
@@ -94,7 +98,7 @@ export class BinlogWriter {
     const framed = Buffer.allocUnsafe(RECORD_HEADER_SIZE + BINLOG_ITEM_HEADER_SIZE + content.length);
     const item = encodeBinlogItemInto(
       framed, RECORD_HEADER_SIZE,
-      { execTime: now, termId: 0, logicId: this.logicId, filenum: start.filenum, offset: BigInt(start.offset) },
+      { execTime: now, termId: this.options.termId ?? 0, logicId: this.options.zeroBasedLogicIds ? this.logicId - 1n : this.logicId, filenum: start.filenum, offset: BigInt(start.offset) },
       content,
     );
     if (this.offset > this.options.fileSize) this.roll();

@@ -11,6 +11,8 @@ export interface RespServerOptions {
   requirepass?: string;
   /** Text of `INFO replication` (the replication server knows its slaves). */
   infoReplication(): string;
+  /** Commands answered outside the data core (legacy `trysync`); undefined = not handled here. */
+  extraCommand?(name: string, argv: Buffer[]): Reply | undefined;
 }
 
 export class RespServer {
@@ -72,6 +74,8 @@ export class RespServer {
       return session.authed ? reply.ok() : reply.error('ERR invalid password');
     }
     if (!session.authed) return reply.error('NOAUTH Authentication required.');
+    const extra = this.options.extraCommand?.(name, argv);
+    if (extra) return extra;
     switch (name) {
       case 'ping':
         return argv[1] ? reply.bulk(argv[1]) : reply.simple('PONG');
