@@ -28,6 +28,8 @@ function matchKey(type: number, reader: number, filename?: string, offset?: bigi
   return type === RsyncType.kRsyncFile ? `f:${reader}:${filename}:${BigInt(offset ?? 0)}` : `m:${reader}`;
 }
 
+const ownsMemory = (b: Buffer): boolean => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
+
 export class RsyncChannel {
   /** Replies hold at most one ≤ 4 MiB chunk (or a meta list): anything near this limit is garbage. */
   private readonly decoder = new FrameDecoder({ maxFrameLength: 64 * 1024 * 1024 });
@@ -79,8 +81,9 @@ export class RsyncChannel {
     let responses: RsyncResponse[];
     try {
       payloads = this.decoder.push(chunk);
-      // Copy: decoded `data` fields are views into socket chunks, which must not stay pinned.
-      responses = payloads.map((p) => decodeRsyncResponse(Buffer.from(p)));
+      // Decoded `data` fields are views into their payload. A payload assembled from several socket chunks owns
+      // its memory (the big file chunks); one lying inside a socket chunk is copied so that chunk is not pinned.
+      responses = payloads.map((p) => decodeRsyncResponse(ownsMemory(p) ? p : Buffer.from(p)));
     } catch (err) {
       this.fail(new RsyncError(`rsync2 reply from the master is malformed: ${(err as Error).message}`, { cause: err }));
       this.transport.close();

@@ -1,24 +1,28 @@
 // rsync2 client: downloads one DB's dump from a Pika 3.5/4.0 master (pika-protocol.md §7.2) into
 // `<dir>/<db>/dump-<snapshot_uuid>/`, with a resume journal in `<dir>/<db>/rsync-journal.json`.
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { RsyncStatusCode, RsyncType, type RsyncResponse } from '../protocol/messages.ts';
 import { CONNECTION_LOST, MAX_READERS, RsyncChannel } from './channel.ts';
 import { NewerDumpError, RsyncError, RsyncTimeoutError } from './errors.ts';
+import { fetchFile, throwIfAborted } from './file-fetch.ts';
 import { checkMetaList, localPath } from './file-names.ts';
-import { loadJournal, saveJournal, type DownloadJournal } from './journal.ts';
+import { loadJournal, removeJournal, saveJournal, type DownloadJournal } from './journal.ts';
 import type { RsyncTransportFactory } from './transport.ts';
 
 /** Pika's own client asks for 4 MiB; the master allocates count+1 bytes per request, so never more. */
 export const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** Default in-file checkpoint interval: at most this much of each unfinished file is fetched again after a crash. */
+export const CHECKPOINT_BYTES = 16 * 1024 * 1024;
 
 export interface RsyncProgress {
   db: string;
   snapshotUuid: string;
   filesDone: number;
   filesTotal: number;
-  /** Bytes of completed files plus bytes received for files in flight (files kept from the journal included). */
+  /** Bytes of completed files plus bytes received for files in flight (files and parts kept from the journal included). */
   bytesDone: number;
   /** Bytes received over the network by this call. */
   bytesReceived: number;
@@ -41,6 +45,8 @@ export interface RsyncDownloadOptions {
   requestTimeoutMs?: number;
   /** Attempts per chunk before giving up (timeouts and kErr; default 10). */
   chunkAttempts?: number;
+  /** An unfinished file is fsync'd and its length journaled after every this many bytes (default 16 MiB). */
+  checkpointBytes?: number;
   /** Meta polling while the master is still dumping: first delay, cap, and total budget (1 s, 15 s, 30 min). */
   metaPollInitialMs?: number;
   metaPollMaxMs?: number;
@@ -65,6 +71,8 @@ export interface RsyncDownloadResult {
   files: Record<string, number>;
   /** Files taken from the journal instead of the network. */
   filesResumed: number;
+  /** Bytes of unfinished files kept from the journal (fetched again only from there on), by file. */
+  partsResumed: Record<string, number>;
   bytesReceived: number;
   restarts: number;
 }
@@ -77,6 +85,7 @@ function defaults(o: RsyncDownloadOptions): Opts {
     chunkBytes: MAX_CHUNK_BYTES,
     requestTimeoutMs: 10_000,
     chunkAttempts: 10,
+    checkpointBytes: CHECKPOINT_BYTES,
     metaPollInitialMs: 1000,
     metaPollMaxMs: 15_000,
     metaPollBudgetMs: 30 * 60_000,
@@ -92,6 +101,9 @@ function defaults(o: RsyncDownloadOptions): Opts {
   }
   if (!Number.isInteger(opts.chunkBytes) || opts.chunkBytes < 1 || opts.chunkBytes > MAX_CHUNK_BYTES) {
     throw new RangeError(`rsync2 chunk size must be 1..${MAX_CHUNK_BYTES} bytes, got ${opts.chunkBytes}`);
+  }
+  if (!Number.isSafeInteger(opts.checkpointBytes) || opts.checkpointBytes < 1) {
+    throw new RangeError(`rsync2 checkpoint interval must be a positive number of bytes, got ${opts.checkpointBytes}`);
   }
   return opts;
 }
@@ -116,6 +128,7 @@ const dbDirOf = (o: { dir: string; db: string }): string => join(o.dir, o.db);
  * Downloads the dump the master currently offers for `db`. Contracts:
  * - polls meta with back-off while the master answers kErr / no uuid / nothing (bgsave running), within the budget;
  * - files already complete in the journal for the same snapshot_uuid (and of the recorded size on disk) are kept;
+ *   unfinished files of that dump are cut to their journaled durable length and continued from there;
  * - every chunk must carry the meta's snapshot_uuid; otherwise the partial download is discarded and started over
  *   (at most `maxRestarts` times);
  * - at the end md5(info) must equal snapshot_uuid and a second meta must still name it;
@@ -156,15 +169,22 @@ function isConnectionProblem(err: unknown, channel: RsyncChannel | undefined): b
   return channel === undefined && err instanceof Error; // the connect itself failed
 }
 
-function throwIfAborted(opts: Opts): void {
-  if (opts.signal?.aborted) throw new RsyncError(`${opts.db}: rsync2 download aborted`, { code: 'PIKA_RSYNC_ABORTED', retriable: true });
-}
-
 /** The journal's dump directory when its download completed (for a restart that only needs the local files). */
 export async function completedDownload(dir: string, db: string): Promise<{ snapshotUuid: string; dumpDir: string } | undefined> {
   const j = await loadJournal(dbDirOf({ dir, db }));
   if (!j || j.db !== db || !j.complete) return undefined;
   return { snapshotUuid: j.snapshot_uuid, dumpDir: join(dbDirOf({ dir, db }), dumpDirName(j.snapshot_uuid)) };
+}
+
+/**
+ * Deletes the local copy of dump `snapshotUuid` of `db` (its directory and, when it names that dump, the journal),
+ * once its snapshot is safely in Kafka. Another dump's download in the same directory is left alone.
+ */
+export async function removeDownload(dir: string, db: string, snapshotUuid: string): Promise<void> {
+  const dbDir = dbDirOf({ dir, db });
+  const j = await loadJournal(dbDir).catch(() => undefined);
+  if (j?.snapshot_uuid === snapshotUuid) await removeJournal(dbDir);
+  await rm(join(dbDir, dumpDirName(snapshotUuid)), { recursive: true, force: true });
 }
 
 async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<RsyncDownloadResult, 'restarts'>> {
@@ -175,6 +195,8 @@ async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<Rsy
 
   const dumpDir = join(dbDirOf(opts), dumpDirName(uuid));
   const journal = await prepareJournal(opts, uuid, names, dumpDir);
+  const partial = journal.partial!;
+  const partsResumed = { ...partial };
   const todo = names.filter((n) => journal.files[n] === undefined);
   const filesResumed = names.length - todo.length;
   const progress: RsyncProgress = {
@@ -182,12 +204,13 @@ async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<Rsy
     snapshotUuid: uuid,
     filesDone: filesResumed,
     filesTotal: names.length,
-    bytesDone: Object.values(journal.files).reduce((a, b) => a + b, 0),
+    bytesDone: [...Object.values(journal.files), ...Object.values(partial)].reduce((a, b) => a + b, 0),
     bytesReceived: 0,
   };
   opts.onProgress?.({ ...progress });
 
   let journalWrite = Promise.resolve();
+  const persist = (): Promise<void> => (journalWrite = journalWrite.then(() => saveJournal(dbDirOf(opts), journal)));
   const queue = [...todo];
   const worker = async (reader: number): Promise<void> => {
     try {
@@ -199,20 +222,33 @@ async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<Rsy
   };
   const drain = async (reader: number): Promise<void> => {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-      const size = await fetchFile(channel, opts, uuid, reader, name, localPath(dumpDir, name, opts.db), (n) => {
-        progress.bytesDone += n;
-        progress.bytesReceived += n;
-        opts.onProgress?.({ ...progress });
+      const size = await fetchFile(opts, {
+        channel,
+        uuid,
+        reader,
+        name,
+        path: localPath(dumpDir, name, opts.db),
+        startAt: partial[name] ?? 0,
+        onBytes: (n) => {
+          progress.bytesDone += n;
+          progress.bytesReceived += n;
+          opts.onProgress?.({ ...progress });
+        },
+        onCheckpoint: (bytes) => {
+          if (journal.files[name] === undefined) partial[name] = bytes;
+          return persist();
+        },
       });
       journal.files[name] = size;
+      delete partial[name];
       progress.filesDone++;
       opts.onProgress?.({ ...progress });
-      journalWrite = journalWrite.then(() => saveJournal(dbDirOf(opts), journal));
-      await journalWrite;
+      await persist();
     }
   };
   const workers = Array.from({ length: Math.min(opts.readers, Math.max(1, todo.length)) }, (_, i) => worker(i));
   const settled = await Promise.allSettled(workers);
+  await journalWrite.catch(() => {});
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) throw failure.reason;
 
@@ -220,6 +256,7 @@ async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<Rsy
   const md5 = createHash('md5').update(info).digest('hex');
   if (md5 !== uuid) {
     journal.files = {};
+    journal.partial = {};
     await saveJournal(dbDirOf(opts), journal);
     throw new NewerDumpError(opts.db, uuid, md5, 'downloaded info file (md5)');
   }
@@ -234,7 +271,7 @@ async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<Rsy
   }
   journal.complete = true;
   await saveJournal(dbDirOf(opts), journal);
-  return { db: opts.db, snapshotUuid: uuid, dumpDir, files: { ...journal.files }, filesResumed, bytesReceived: progress.bytesReceived };
+  return { db: opts.db, snapshotUuid: uuid, dumpDir, files: { ...journal.files }, filesResumed, partsResumed, bytesReceived: progress.bytesReceived };
 }
 
 function requestMeta(channel: RsyncChannel, opts: Opts): Promise<RsyncResponse> {
@@ -274,13 +311,16 @@ async function pollMeta(channel: RsyncChannel, opts: Opts): Promise<RsyncRespons
 /** Loads or resets the journal for `uuid`; removes other dumps' directories and files the journal cannot vouch for. */
 async function prepareJournal(opts: Opts, uuid: string, names: string[], dumpDir: string): Promise<DownloadJournal> {
   const old = await loadJournal(dbDirOf(opts));
-  const journal: DownloadJournal = { version: 1, db: opts.db, snapshot_uuid: uuid, files: {}, complete: false };
+  const journal: DownloadJournal = { version: 1, db: opts.db, snapshot_uuid: uuid, files: {}, partial: {}, complete: false };
   if (old && old.db === opts.db && old.snapshot_uuid === uuid) {
     for (const n of names) {
       const size = old.files[n];
-      if (size === undefined) continue;
+      const part = old.partial?.[n];
+      if (size === undefined && !part) continue;
       const st = await stat(localPath(dumpDir, n, opts.db)).catch(() => undefined);
-      if (st?.isFile() && st.size === size) journal.files[n] = size;
+      if (!st?.isFile()) continue;
+      if (size !== undefined && st.size === size) journal.files[n] = size;
+      else if (size === undefined && part && st.size >= part) journal.partial![n] = part;
     }
   }
   for (const entry of await readdir(dbDirOf(opts), { withFileTypes: true })) {
@@ -291,84 +331,4 @@ async function prepareJournal(opts: Opts, uuid: string, names: string[], dumpDir
   await mkdir(dumpDir, { recursive: true });
   await saveJournal(dbDirOf(opts), journal);
   return journal;
-}
-
-/** Fetches one file from offset 0 with one reader; returns its size. */
-async function fetchFile(
-  channel: RsyncChannel,
-  opts: Opts,
-  uuid: string,
-  reader: number,
-  name: string,
-  path: string,
-  onBytes: (n: number) => void,
-): Promise<number> {
-  await mkdir(dirname(path), { recursive: true });
-  const fh = await open(path, 'w');
-  try {
-    let offset = 0;
-    for (;;) {
-      throwIfAborted(opts);
-      const r = await fetchChunk(channel, opts, uuid, reader, name, offset);
-      const fr = r.file_resp!;
-      const count = Number(fr.count);
-      if (count > 0) await fh.write(fr.data, 0, count, offset);
-      offset += count;
-      onBytes(count);
-      if (fr.eof === 1) break;
-      if (count === 0) throw new RsyncError(`${opts.db}: ${name}@${offset}: the master returned 0 bytes without eof`);
-    }
-    await fh.sync();
-    return offset;
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fetchChunk(channel: RsyncChannel, opts: Opts, uuid: string, reader: number, name: string, offset: number): Promise<RsyncResponse> {
-  const where = `${name}@${offset}`;
-  for (let attempt = 1; ; attempt++) {
-    let problem: string;
-    try {
-      const r = await channel.request(
-        {
-          type: RsyncType.kRsyncFile,
-          reader_index: reader,
-          db_name: opts.db,
-          slot_id: 0,
-          file_req: { filename: name, count: opts.chunkBytes, offset },
-        },
-        opts.requestTimeoutMs,
-      );
-      if (r.snapshot_uuid !== uuid && (r.code === RsyncStatusCode.kOk || r.snapshot_uuid !== '')) {
-        throw new NewerDumpError(opts.db, uuid, r.snapshot_uuid, `reply for ${where}`);
-      }
-      if (r.code === RsyncStatusCode.kOk) {
-        checkChunk(r, opts, name, offset);
-        return r;
-      }
-      problem = `kErr (file missing or unreadable on the master)`;
-    } catch (err) {
-      if (!(err instanceof RsyncTimeoutError)) throw err;
-      problem = err.message;
-    }
-    if (attempt >= opts.chunkAttempts) {
-      throw new RsyncError(`${opts.db}: rsync2 ${where} failed ${attempt} times; last: ${problem}`, { code: 'PIKA_RSYNC_CHUNK', retriable: true });
-    }
-    opts.onWarning(`${opts.db}: rsync2 ${where} attempt ${attempt}: ${problem}; retrying`);
-    await opts.sleep(Math.min(1000 * attempt, 5000), opts.signal);
-  }
-}
-
-function checkChunk(r: RsyncResponse, opts: Opts, name: string, offset: number): void {
-  const fr = r.file_resp;
-  const bad = (why: string): never => {
-    throw new RsyncError(`${opts.db}: rsync2 reply for ${name}@${offset} is inconsistent: ${why}`, { code: 'PIKA_RSYNC_BAD_REPLY' });
-  };
-  if (!fr) return bad('kOk without file_resp');
-  if (fr.filename !== name) bad(`names file ${JSON.stringify(fr.filename)}`);
-  if (fr.offset !== BigInt(offset)) bad(`echoes offset ${fr.offset}`);
-  if (fr.count > BigInt(opts.chunkBytes)) bad(`returns ${fr.count} bytes, more than the ${opts.chunkBytes} asked`);
-  if (BigInt(fr.data.length) !== fr.count) bad(`count ${fr.count} but ${fr.data.length} data bytes`);
-  if (fr.eof !== 0 && fr.eof !== 1) bad(`eof ${fr.eof}`);
 }
