@@ -5,3 +5,5 @@ export type * from './connector.ts';
 export type * from './converter.ts';
 export { ConnectError, RetriableError, ConfigError } from './errors.ts';
 export type { Stage } from './errors.ts';
+export { docRef, withDocRef, extendMessage, TROUBLESHOOTING_SECTIONS } from './doc-ref.ts';
+export type { TroubleshootingSection } from './doc-ref.ts';

@@ -8,6 +8,8 @@ import { PARTITION_KEY, partitionKeyPartitioner } from './partitioner.ts';
 import { producerTuning } from './client-options.ts';
 import { readCommittedTopic } from './read-committed.ts';
 import { describeSecurity, securityFailure, type KafkaSecurity } from './security.ts';
+import { explainKafkaError, kafkaErrorSection } from './error-docs.ts';
+import { docRef, withDocRef } from '../api/doc-ref.ts';
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -68,7 +70,8 @@ export class KafkaJsClient implements KafkaClient {
           // Error responses seen by a connection are retried by the caller; a final failure is thrown and logged there.
           || entry.namespace === 'Connection';
         // kafkajs logs every retried request at ERROR; they are retried, so warn.
-        if (entry.level <= KafkaLogLevel.WARN && !routine) this.logger.warn(text, fields);
+        const section = entry.level <= KafkaLogLevel.WARN && !routine ? kafkaErrorSection({ message: `${text} ${String(fields.error ?? '')}` }) : undefined;
+        if (entry.level <= KafkaLogLevel.WARN && !routine) this.logger.warn(section ? withDocRef(text, section) : text, fields);
         else this.logger.debug(text, fields);
       },
     });
@@ -98,7 +101,7 @@ export class KafkaJsClient implements KafkaClient {
 function unreachable(brokers: string[], error: unknown, security?: KafkaSecurity): ConnectError {
   const refused = securityFailure(brokers, error, security);
   if (refused) return refused;
-  return new RetriableError(`Cannot reach Kafka at ${brokers.join(',')}: ${describeKafkaError(error)}. Check bootstrap.servers and that the brokers are up.`, { code: 'KAFKA_UNREACHABLE', cause: error });
+  return new RetriableError(`Cannot reach Kafka at ${brokers.join(',')}: ${describeKafkaError(error)}. Check bootstrap.servers, that the brokers are up and that this host resolves and reaches their advertised listeners ${docRef('listeners')}`, { code: 'KAFKA_UNREACHABLE', cause: error });
 }
 
 class KafkaJsTransactionalProducer implements TransactionalProducer {
@@ -137,7 +140,11 @@ class KafkaJsTransactionalProducer implements TransactionalProducer {
 
   async begin(): Promise<void> {
     if (this.transaction) throw new ConnectError(`transaction already open for ${this.transactionalId}`, { code: 'ILLEGAL_STATE' });
-    this.transaction = await this.producer.transaction();
+    try {
+      this.transaction = await this.producer.transaction();
+    } catch (error) {
+      throw explainKafkaError(error, `beginning a transaction of ${this.transactionalId}`, describeKafkaError);
+    }
   }
 
   /**
@@ -163,6 +170,14 @@ class KafkaJsTransactionalProducer implements TransactionalProducer {
   }
 
   private async sendChunk(txn: Transaction, records: OutgoingRecord[]): Promise<void> {
+    try {
+      await this.sendRequest(txn, records);
+    } catch (error) {
+      throw explainKafkaError(error, `sending ${records.length} record(s) in the transaction of ${this.transactionalId}`, describeKafkaError);
+    }
+  }
+
+  private async sendRequest(txn: Transaction, records: OutgoingRecord[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const record of records) {
       const message: Message = { key: record.key, value: record.value };
@@ -184,7 +199,11 @@ class KafkaJsTransactionalProducer implements TransactionalProducer {
   async commit(): Promise<void> {
     const txn = this.requireTransaction();
     this.transaction = undefined;
-    await txn.commit();
+    try {
+      await txn.commit();
+    } catch (error) {
+      throw explainKafkaError(error, `committing the transaction of ${this.transactionalId}`, describeKafkaError);
+    }
   }
 
   async abort(): Promise<void> {
@@ -230,7 +249,7 @@ class KafkaJsAdmin implements KafkaAdmin {
       const fix = inner.includes('AUTHORIZATION')
         ? `grant this client CREATE on topic ${spec.name}, or create it yourself`
         : `create topic ${spec.name} yourself (partitions=${spec.partitions}, replication.factor=${spec.replicationFactor}${Object.keys(spec.configs).length ? ', ' + Object.entries(spec.configs).map(([k, v]) => `${k}=${v}`).join(', ') : ''}) or fix topic.creation.* settings`;
-      throw new ConnectError(`Could not create topic ${spec.name}: ${describeKafkaError(error)}${inner ? ` [${inner}]` : ''}. Fix: ${fix}.`, { code: 'TOPIC_CREATION', cause: error });
+      throw new ConnectError(`Could not create topic ${spec.name}: ${describeKafkaError(error)}${inner ? ` [${inner}]` : ''}. Fix: ${fix}. ${docRef('topics')}`, { code: 'TOPIC_CREATION', cause: error });
     }
   }
 

@@ -1,5 +1,6 @@
 import type { SourceRecord } from '../api/record.ts';
 import { ConnectError, type Stage } from '../api/errors.ts';
+import { docRef } from '../api/doc-ref.ts';
 import type { OutgoingRecord } from '../kafka/types.ts';
 import type { RuntimeLogger } from '../util/logger.ts';
 import type { TaskMetrics } from './task-metrics.ts';
@@ -48,7 +49,7 @@ export class DeadLetterRouter {
   route(record: SourceRecord, stage: Stage, reason: string, error?: unknown): OutgoingRecord | undefined {
     const requested = stage === 'poll';
     if (!requested && this.settings.tolerance === 'none') {
-      throw new ConnectError(`${reason} (errors.tolerance=none; set errors.tolerance=all and errors.deadletterqueue.topic.name to route such records to a dead-letter topic)`, { code: 'RECORD_REJECTED', stage, cause: error });
+      throw new ConnectError(`${reason} (errors.tolerance=none; set errors.tolerance=all and errors.deadletterqueue.topic.name to route such records to a dead-letter topic)${stage === 'produce' ? ` ${docRef('sizeLimits')}` : ''}`, { code: 'RECORD_REJECTED', stage, cause: error });
     }
     const topic = this.settings.deadLetterTopic;
     if (!topic) {

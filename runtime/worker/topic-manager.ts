@@ -1,4 +1,5 @@
 import { ConnectError } from '../api/errors.ts';
+import { docRef } from '../api/doc-ref.ts';
 import type { KafkaAdmin, TopicSpec } from '../kafka/types.ts';
 import { topicGroupFor, type TopicCreationGroup } from '../config/index.ts';
 
@@ -40,7 +41,7 @@ export class TopicManager {
       return;
     }
     if (!this.settings.enabled) {
-      throw new ConnectError(`Topic ${topic} does not exist and topic.creation.enable=false. Fix: create ${topic}, or set topic.creation.enable=true with topic.creation.default.partitions/replication.factor.`, { code: 'TOPIC_MISSING', stage: 'produce' });
+      throw new ConnectError(`Topic ${topic} does not exist and topic.creation.enable=false. Fix: create ${topic}, or set topic.creation.enable=true with topic.creation.default.partitions/replication.factor. ${docRef('topics')}`, { code: 'TOPIC_MISSING', stage: 'produce' });
     }
     await admin.createTopic(specFor(topic, this.settings));
     this.ready.add(topic);

@@ -7,7 +7,7 @@
 //     (an error reply or a closed connection). Port closed/refused → legacy too.
 //   - A legacy TRYSYNC against a PB master: `-ERR unknown or unsupported command 'trysync'`.
 //   - 2.x and 3.0 use the same handshake; their binlog streams differ from the first byte (legacyProfileFromStream).
-import { ConnectError } from '../../../runtime/api/index.ts';
+import { ConnectError, docRef } from '../../../runtime/api/index.ts';
 import { HEARTBEAT_PORT_SHIFT } from './handshake.ts';
 
 export type SyncProtocolSetting = 'auto' | 'pb' | 'legacy';
@@ -38,7 +38,7 @@ export type ProtocolDecision =
 
 export class ProtocolDetectionError extends ConnectError {
   constructor(message: string, code: string) {
-    super(message, { code });
+    super(`${message} ${docRef(code === 'PIKA_PROTOCOL_PORT_UNREACHABLE' ? 'ports' : 'legacyVsPb')}`, { code });
     this.name = 'ProtocolDetectionError';
   }
 }

@@ -6,6 +6,7 @@
 //
 // Source: pika-protocol.md §3 (PbConn::GetRequest / BuildInternalTag in src/net/src/pb_conn.cc@v4.0.1).
 import { PikaProtocolError } from './errors.ts';
+import { docRef } from '../../../runtime/api/index.ts';
 
 export const FRAME_HEADER_LENGTH = 4;
 
@@ -102,13 +103,13 @@ export class FrameDecoder {
       this.expected < 0
         ? `${this.headerFilled} of ${FRAME_HEADER_LENGTH} length-prefix bytes`
         : `${this.partsLength} of ${this.expected} payload bytes`;
-    throw new PikaProtocolError(`stream ended inside a frame: received ${what}`, { code: 'PIKA_FRAME_TRUNCATED' });
+    throw new PikaProtocolError(`stream ended inside a frame: received ${what} ${docRef('protocolMismatch')}`, { code: 'PIKA_FRAME_TRUNCATED' });
   }
 
   private startFrame(length: number): void {
     if (length > this.maxFrameLength) {
       this.failed = new PikaProtocolError(
-        `frame length ${length} exceeds the limit of ${this.maxFrameLength} bytes (length prefix ${this.header.toString('hex')})`,
+        `frame length ${length} exceeds the limit of ${this.maxFrameLength} bytes (length prefix ${this.header.toString('hex')}) ${docRef('protocolMismatch')}`,
         { code: 'PIKA_FRAME_TOO_LARGE' },
       );
       throw this.failed;

@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { PikaProtocolError } from './errors.ts';
+import { docRef } from '../../../runtime/api/index.ts';
 
 export { PikaProtocolError } from './errors.ts';
 
@@ -274,12 +275,12 @@ function decodeWith<T extends { type: number }>(
     message = type.decode(bytes);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new PikaProtocolError(`malformed ${name} (${bytes.length} bytes): ${reason}`, { cause: err });
+    throw new PikaProtocolError(`malformed ${name} (${bytes.length} bytes): ${reason} ${docRef('protocolMismatch')}`, { cause: err });
   }
   const object = type.toObject(message, { longs: BigInt, enums: Number, bytes: Buffer }) as T;
   // proto2 parsers treat an unknown enum value as an unknown field, so the required `type` would be missing.
   if (!Object.values(knownTypes).includes(object.type)) {
-    throw new PikaProtocolError(`malformed ${name} (${bytes.length} bytes): unknown message type ${object.type}`);
+    throw new PikaProtocolError(`malformed ${name} (${bytes.length} bytes): unknown message type ${object.type} ${docRef('protocolMismatch')}`);
   }
   return object;
 }

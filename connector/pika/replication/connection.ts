@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { FrameDecoder, encodeFrame } from '../protocol/frame-decoder.ts';
 import { decodeInnerResponse, encodeInnerRequest, InnerType, type InnerRequestInput, type InnerResponse } from '../protocol/messages.ts';
 import type { SessionClock } from './clock.ts';
+import { docRef } from '../../../runtime/api/index.ts';
 
 interface Waiter {
   type: number;
@@ -44,11 +45,11 @@ export class ReplConnection {
       const socket = connect({ host, port });
       const timer = clock.setTimeout(() => {
         socket.destroy();
-        reject(new ConnectionClosedError(`connecting to ${host}:${port} timed out after ${timeoutMs} ms`));
+        reject(new ConnectionClosedError(`connecting to the replication port ${host}:${port} timed out after ${timeoutMs} ms ${docRef('ports')}`));
       }, timeoutMs);
       socket.once('error', (error) => {
         clock.clearTimeout(timer);
-        reject(new ConnectionClosedError(`cannot connect to the replication port ${host}:${port}: ${error.message}`, { cause: error }));
+        reject(new ConnectionClosedError(`cannot connect to the replication port ${host}:${port}: ${error.message} ${docRef('ports')}`, { cause: error }));
       });
       socket.once('connect', () => {
         clock.clearTimeout(timer);

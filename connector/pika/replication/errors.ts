@@ -1,5 +1,5 @@
 // Outcomes of a replication session that stop it (the task decides what they mean for the user).
-import { ConnectError } from '../../../runtime/api/index.ts';
+import { ConnectError, docRef } from '../../../runtime/api/index.ts';
 import { formatPosition, type BinlogPosition } from '../binlog/item.ts';
 
 /**
@@ -21,7 +21,8 @@ export class ReplicationGapError extends ConnectError {
   constructor(kind: GapKind, db: string, detail: string, positions: { requested?: BinlogPosition; master?: BinlogPosition } = {}) {
     const where = positions.requested ? ` at ${formatPosition(positions.requested)}` : '';
     const master = positions.master ? ` (master is at ${formatPosition(positions.master)})` : '';
-    super(`${db}: cannot continue incremental replication${where}${master}: ${detail}`, { code: `PIKA_GAP_${kind.toUpperCase().replace(/-/g, '_')}` });
+    const ref = kind === 'purged' || kind === 'larger' || kind === 'not-boundary' ? ` ${docRef('trySync')}` : '';
+    super(`${db}: cannot continue incremental replication${where}${master}: ${detail}${ref}`, { code: `PIKA_GAP_${kind.toUpperCase().replace(/-/g, '_')}` });
     this.name = 'ReplicationGapError';
     this.kind = kind;
     this.db = db;

@@ -1,4 +1,4 @@
-import { ConnectError, RetriableError } from '../../../runtime/api/index.ts';
+import { ConnectError, RetriableError, docRef } from '../../../runtime/api/index.ts';
 
 /**
  * The master replaced the dump being downloaded (a chunk or the final meta names another snapshot_uuid, or the
@@ -21,7 +21,7 @@ export class NewerDumpError extends RetriableError {
 /** No reply to an rsync2 request within the timeout (3.5.0–3.5.2 never answer a meta request during a bgsave). */
 export class RsyncTimeoutError extends RetriableError {
   constructor(what: string, timeoutMs: number) {
-    super(`rsync2 ${what}: no reply within ${timeoutMs} ms`, { code: 'PIKA_RSYNC_TIMEOUT', stage: 'poll' });
+    super(`rsync2 ${what}: no reply within ${timeoutMs} ms ${docRef('rsyncDump')}`, { code: 'PIKA_RSYNC_TIMEOUT', stage: 'poll' });
     this.name = 'RsyncTimeoutError';
   }
 }

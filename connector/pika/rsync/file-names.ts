@@ -3,13 +3,14 @@
 // must come from the meta list, and a name we write must stay inside the download directory.
 import { resolve, sep } from 'node:path';
 import { RsyncError } from './errors.ts';
+import { docRef } from '../../../runtime/api/index.ts';
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
 /** Throws `RsyncError` unless `name` is a plain relative path: segments of [A-Za-z0-9._-], no `.`/`..`, no `/` at the ends. */
 export function checkFileName(name: string, db: string): void {
   const bad = (why: string): never => {
-    throw new RsyncError(`${db}: rsync2 meta lists the file name ${JSON.stringify(name)}, which is refused: ${why}`, {
+    throw new RsyncError(`${db}: rsync2 meta lists the file name ${JSON.stringify(name)}, which is refused: ${why} ${docRef('rsyncDump')}`, {
       code: 'PIKA_RSYNC_BAD_NAME',
     });
   };
@@ -31,7 +32,7 @@ export function localPath(dir: string, name: string, db: string): string {
   const root = resolve(dir);
   const path = resolve(root, name);
   if (!path.startsWith(root + sep)) {
-    throw new RsyncError(`${db}: rsync2 file name ${JSON.stringify(name)} resolves outside ${root}`, { code: 'PIKA_RSYNC_BAD_NAME' });
+    throw new RsyncError(`${db}: rsync2 file name ${JSON.stringify(name)} resolves outside ${root} ${docRef('rsyncDump')}`, { code: 'PIKA_RSYNC_BAD_NAME' });
   }
   return path;
 }

@@ -10,6 +10,7 @@ import { fetchFile, throwIfAborted } from './file-fetch.ts';
 import { checkMetaList, localPath } from './file-names.ts';
 import { loadJournal, removeJournal, saveJournal, type DownloadJournal } from './journal.ts';
 import type { RsyncTransportFactory } from './transport.ts';
+import { docRef } from '../../../runtime/api/index.ts';
 
 /** Pika's own client asks for 4 MiB; the master allocates count+1 bytes per request, so never more. */
 export const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -297,7 +298,7 @@ async function pollMeta(channel: RsyncChannel, opts: Opts): Promise<RsyncRespons
     }
     throwIfAborted(opts);
     if (opts.now() - start + delay > opts.metaPollBudgetMs) {
-      throw new RsyncError(`${opts.db}: the master offered no dump within ${opts.metaPollBudgetMs} ms (${attempt} meta requests; last: ${why})`, {
+      throw new RsyncError(`${opts.db}: the master offered no dump within ${opts.metaPollBudgetMs} ms (${attempt} meta requests; last: ${why}) ${docRef('rsyncDump')}`, {
         code: 'PIKA_RSYNC_NO_DUMP',
         retriable: true,
       });

@@ -1,6 +1,7 @@
 // The byte pipe under the rsync2 client. Production uses TCP to the master's port+10001; tests plug in a fake that
 // answers from recorded server streams.
 import { connect, type Socket } from 'node:net';
+import { docRef } from '../../../runtime/api/index.ts';
 
 /**
  * A connected, bidirectional byte stream. Contracts: `onData` chunks arrive in order and may split or merge
@@ -24,11 +25,11 @@ export function tcpTransportFactory(host: string, port: number, connectTimeoutMs
       const socket: Socket = connect({ host, port, noDelay: true });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`rsync2 connect to ${host}:${port} timed out after ${connectTimeoutMs} ms`));
+        reject(new Error(`rsync2 connect to ${host}:${port} timed out after ${connectTimeoutMs} ms ${docRef('ports')}`));
       }, connectTimeoutMs);
       socket.once('error', (err) => {
         clearTimeout(timer);
-        reject(new Error(`rsync2 connect to ${host}:${port} failed: ${err.message}`, { cause: err }));
+        reject(new Error(`rsync2 connect to ${host}:${port} failed: ${err.message} ${docRef('ports')}`, { cause: err }));
       });
       socket.once('connect', () => {
         clearTimeout(timer);

@@ -1,6 +1,6 @@
 // Cuts one collection's elements into event parts bounded by snapshot.max.elements.per.event and
 // snapshot.max.bytes.per.event, keeping their order. Streams: one entry per part (XADD adds one entry).
-import { ConnectError } from '../../../runtime/api/index.ts';
+import { ConnectError, docRef } from '../../../runtime/api/index.ts';
 import type { CollectionType } from '../dump/types.ts';
 import { elementBytes } from './event-builder.ts';
 import type { ResolvedSnapshotOptions } from './options.ts';
@@ -54,7 +54,7 @@ export class KeySplitter {
     if (this.key.length + size > this.opts.maxBytesPerEvent) {
       const why = `element ${this.consumed + 1} of ${this.type} key ${Buffer.from(this.key).toString('hex').slice(0, 200)} of ${this.opts.db} is ${size} bytes, over snapshot.max.bytes.per.event=${this.opts.maxBytesPerEvent} with its key`;
       if (this.opts.oversizePolicy === 'fail') {
-        throw new ConnectError(`${why} (snapshot.oversize.policy=fail)`, { code: 'PIKA_SNAPSHOT_OVERSIZE', stage: 'poll' });
+        throw new ConnectError(`${why} (snapshot.oversize.policy=fail) ${docRef('sizeLimits')}`, { code: 'PIKA_SNAPSHOT_OVERSIZE', stage: 'poll' });
       }
       if (this.opts.oversizePolicy === 'skip') {
         this.opts.onWarning(`${why}: skipped (snapshot.oversize.policy=skip)`);

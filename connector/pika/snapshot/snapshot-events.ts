@@ -1,5 +1,5 @@
 // Dump → snapshot events for one DB, resumable after any emitted event of the same dump.
-import { ConnectError, type SourceOffset } from '../../../runtime/api/index.ts';
+import { ConnectError, docRef, type SourceOffset } from '../../../runtime/api/index.ts';
 import { readBlackwidowInstance } from '../dump/blackwidow-reader.ts';
 import type { BlackwidowInstance } from '../dump/blackwidow-format.ts';
 import { detectLayout } from '../dump/dump-reader.ts';
@@ -141,7 +141,7 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
         if (size > opts.maxBytesPerEvent) {
           const why = `string key ${Buffer.from(r.pos.key).toString('hex').slice(0, 200)} of ${opts.db} is ${size} bytes, over snapshot.max.bytes.per.event=${opts.maxBytesPerEvent}`;
           if (opts.oversizePolicy === 'fail') {
-            throw new ConnectError(`${why} (snapshot.oversize.policy=fail)`, { code: 'PIKA_SNAPSHOT_OVERSIZE', stage: 'poll' });
+            throw new ConnectError(`${why} (snapshot.oversize.policy=fail) ${docRef('sizeLimits')}`, { code: 'PIKA_SNAPSHOT_OVERSIZE', stage: 'poll' });
           }
           if (opts.oversizePolicy === 'skip') {
             opts.onWarning(`${why}: skipped (snapshot.oversize.policy=skip)`);

@@ -7,7 +7,7 @@
 // snapshot position as source offset; the snapshot-end event carries the dump's binlog offset instead, and right
 // after it the session continues that DB's binlog there (TrySync at the dump offset).
 import { join } from 'node:path';
-import { ConnectError, type Logger, type SourceOffset, type SourceRecord, type SourceTask, type SourceTaskContext, type TaskConfig } from '../../../runtime/api/index.ts';
+import { ConnectError, docRef, extendMessage, type Logger, type SourceOffset, type SourceRecord, type SourceTask, type SourceTaskContext, type TaskConfig } from '../../../runtime/api/index.ts';
 import { parseSnapshotPosition, type SnapshotRecord } from '../snapshot/index.ts';
 import { FullSyncJob } from './full-sync.ts';
 import { binlogItemToEvents, dbIndexFromName } from '../events/binlog-events.ts';
@@ -233,7 +233,7 @@ export class PikaSourceTask implements SourceTask {
       log.warn('no committed offset: starting at the master\'s current binlog position (snapshot.mode=never); data written before is not captured', { db });
       return 'current';
     }
-    log.info(`no committed offset: full sync first (snapshot.mode=${s.snapshotMode}), then the binlog from the dump's offset`, { db });
+    log.info(`no committed offset: full sync first (snapshot.mode=${s.snapshotMode}), then the binlog from the dump's offset ${docRef('forcedOffsets')}`, { db });
     return 'dump';
   }
 
@@ -246,7 +246,7 @@ export class PikaSourceTask implements SourceTask {
     if (!resync) return false;
     this.recordGap(gap);
     this.resyncs++;
-    this.context.logger.warn('binlog gap: full sync of the DB again (snapshot events, then the binlog from the new dump)', {
+    this.context.logger.warn(`binlog gap: full sync of the DB again (snapshot events, then the binlog from the new dump) ${docRef('forcedOffsets')}`, {
       db: gap.db, kind: gap.kind, 'snapshot.on.gap': this.settings.snapshotOnGap, 'snapshot.mode': this.settings.snapshotMode, resyncs: this.resyncs,
     });
     return true;
@@ -318,7 +318,7 @@ export class PikaSourceTask implements SourceTask {
     const action = this.settings.snapshotOnGap === 'fail'
       ? 'snapshot.on.gap=fail: the task stops. Reset the connector\'s offsets (or use a new source.id) to start again'
       : 'the task stops; its restart resumes from the last committed offset and, if that position is unusable there, makes a full sync (snapshot.on.gap=resync)';
-    return new ConnectError(`${error.message}. ${action}`, { code: error.code, stage: 'poll', cause: error });
+    return new ConnectError(extendMessage(error.message, `. ${action}`), { code: error.code, stage: 'poll', cause: error });
   }
 
   private maybeReportStatus(): void {
