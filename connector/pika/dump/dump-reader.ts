@@ -46,7 +46,13 @@ export async function listDumpDbs(dumpDir: string): Promise<{ db: string; dir: s
   return [{ db: 'db0', dir: dumpDir }];
 }
 
+/** The records of one DB directory, one at a time (see `readDbDumpBatches`, which costs less per record). */
 export async function* readDbDump(dbDir: string, db: string, options: DumpReaderOptions = {}): AsyncGenerator<DumpRecord> {
+  for await (const batch of readDbDumpBatches(dbDir, db, options)) for (const r of batch) yield r;
+}
+
+/** The records of one DB directory in batches (bounded in count and bytes; never empty). */
+export async function* readDbDumpBatches(dbDir: string, db: string, options: DumpReaderOptions = {}): AsyncGenerator<DumpRecord[]> {
   const opts = { ...options, nowMs: options.nowMs ?? Date.now() };
   const layout = await detectLayout(dbDir);
   const instances: string[] = layout.instances;

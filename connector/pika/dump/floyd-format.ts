@@ -36,6 +36,9 @@ export function encodeUserKey(key: Uint8Array): Uint8Array {
 
 /** Decodes EK starting at `from` as Pika's DecodeUserKey does; `end` is the offset after the delimiter. */
 export function decodeUserKey(buf: Uint8Array, from: number): { key: Uint8Array; end: number } {
+  // Common case: no escaped 0x00 in the key, so the key is the bytes before the delimiter.
+  const first = buf.indexOf(0, from);
+  if (first >= 0 && buf[first + 1] === 0) return { key: buf.slice(from, first), end: first + 2 };
   const out = new Uint8Array(buf.length - from);
   let o = 0;
   let i = from;
@@ -89,10 +92,12 @@ export function dataKeyTail(raw: Uint8Array, prefixLength: number): Uint8Array {
 }
 
 /** Timestamps: bit 63 set = milliseconds in the low 63 bits, clear = seconds (4.0.0 data); 0 = none. */
-export function decodeTimestampMs(raw: bigint): number | null {
-  if (raw === 0n) return null;
-  if (raw >> 63n === 1n) return Number(raw & 0x7fffffffffffffffn);
-  return Number(raw) * 1000;
+export function decodeTimestampMsAt(buf: Uint8Array, pos: number): number | null {
+  const lo = readU32(buf, pos);
+  const hi = readU32(buf, pos + 4);
+  if (lo === 0 && hi === 0) return null;
+  if (hi >>> 31 === 1) return (hi & 0x7fffffff) * 2 ** 32 + lo;
+  return (hi * 2 ** 32 + lo) * 1000;
 }
 
 export interface FloydStringValue {
@@ -127,7 +132,7 @@ export function decodeMetaValue(v: Uint8Array): FloydMeta {
       const r = v.length - STRING_SUFFIX;
       const hyperloglog = (v[r]! & 0x80) !== 0;
       // HyperLogLog values carry no millisecond flag; the same rule (as Pika's reader applies) reads them as seconds.
-      const expireAtMs = decodeTimestampMs(readU64(v, v.length - 8));
+      const expireAtMs = decodeTimestampMsAt(v, v.length - 8);
       return { type: 'string', value: v.subarray(1, r), expireAtMs, hyperloglog };
     }
     case FloydType.hash:
@@ -138,7 +143,7 @@ export function decodeMetaValue(v: Uint8Array): FloydMeta {
         type: type === FloydType.hash ? 'hash' : type === FloydType.set ? 'set' : 'zset',
         count: readI32(v, 1),
         version: readU64(v, 5),
-        expireAtMs: decodeTimestampMs(readU64(v, 37)),
+        expireAtMs: decodeTimestampMsAt(v, 37),
       };
     }
     case FloydType.list: {
@@ -150,7 +155,7 @@ export function decodeMetaValue(v: Uint8Array): FloydMeta {
         version: readU64(v, 9),
         leftIndex: readU64(v, 17),
         rightIndex: readU64(v, 33),
-        expireAtMs: decodeTimestampMs(readU64(v, 73)),
+        expireAtMs: decodeTimestampMsAt(v, 73),
       };
     }
     case FloydType.stream: {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { startsWith } from '../rocksdb/coding.ts';
 import { ReadOnlyDb, type CfCursor } from '../rocksdb/db.ts';
-import { Chunker } from './chunker.ts';
+import type { Chunker } from './chunker.ts';
+import { RecordBatch, scanCollection, type ElementDecoder } from './collection-scan.ts';
 import { DumpFormatError } from './errors.ts';
 import {
   dataKeyPrefix,
@@ -17,22 +17,20 @@ import {
   FLOYD_CF,
   type FloydCollectionMeta,
 } from './floyd-format.ts';
-import type { DumpReaderOptions, DumpRecord, ElementsRecord, KeyPosition } from './types.ts';
-
-const DEFAULT_CHUNK_ELEMENTS = 512;
-const DEFAULT_CHUNK_BYTES = 1 << 20;
+import type { DumpReaderOptions, DumpRecord, KeyPosition } from './types.ts';
 
 /**
- * Streams the live keys of one Floyd (Pika 4.x) RocksDB instance, in meta key order. Liveness follows Pika's
- * readers (pika-protocol.md §8.1): strings unexpired; collections with count > 0, unexpired, and only data records
- * whose version equals the meta's; list elements strictly between left and right index.
+ * Streams the live keys of one Floyd (Pika 4.x) RocksDB instance, in meta key order, as batches of records.
+ * Liveness follows Pika's readers (pika-protocol.md §8.1): strings unexpired; collections with count > 0,
+ * unexpired, and only data records whose version equals the meta's; list elements strictly between left and right
+ * index. Values are views of the decoded blocks (not copies); keys, fields and members are copies.
  */
 export async function* readFloydInstance(
   dbDir: string,
   db: string,
   instance: string,
   opts: DumpReaderOptions & { nowMs: number },
-): AsyncGenerator<DumpRecord> {
+): AsyncGenerator<DumpRecord[]> {
   const dir = join(dbDir, instance);
   const rdb = await ReadOnlyDb.open(dir, { onWarning: opts.onWarning });
   try {
@@ -50,11 +48,11 @@ export async function* readFloydInstance(
       }
       return c;
     };
+    const batch = new RecordBatch();
     const after = opts.after?.instance === instance ? opts.after.key : undefined;
-    if (after) {
-      await meta.seek(encodeMetaKey(after));
-    } else await meta.seekToFirst();
-    for (; meta.valid; await meta.next()) {
+    if (after) await meta.seek(encodeMetaKey(after));
+    else await meta.seekToFirst();
+    while (meta.valid) {
       let key: Uint8Array;
       let m: ReturnType<typeof decodeMetaValue>;
       try {
@@ -69,85 +67,70 @@ export async function* readFloydInstance(
       } catch (err) {
         throw new DumpFormatError(dir, `bad meta record: ${(err as Error).message}`, meta.key, err);
       }
-      if (after && Buffer.compare(key, after) === 0) continue;
-      const pos: KeyPosition = { db, instance, key: Uint8Array.from(key) };
-      if (m.expireAtMs !== null && m.expireAtMs <= opts.nowMs) continue;
-      if (m.type === 'string') {
-        yield { kind: 'string', pos, value: Uint8Array.from(m.value), expireAtMs: m.expireAtMs, hyperloglog: m.hyperloglog };
-        continue;
+      const live = !(after && Buffer.compare(key, after) === 0) && (m.expireAtMs === null || m.expireAtMs > opts.nowMs);
+      if (live) {
+        const pos: KeyPosition = { db, instance, key };
+        if (m.type === 'string') {
+          const record: DumpRecord = { kind: 'string', pos, value: m.value, expireAtMs: m.expireAtMs, hyperloglog: m.hyperloglog };
+          if (batch.push(record, key.length + m.value.length)) yield batch.take();
+        } else if (m.count > 0) {
+          const cf = DATA_CF[m.type];
+          const start = { kind: 'key-start', pos, type: m.type, expireAtMs: m.expireAtMs, count: m.count, ...(m.stream ? { stream: m.stream } : {}) } as const;
+          yield* scanCollection(start, dataCursor(cf), dataKeyPrefix(key, m.version), elementDecoder(dir, pos, m, opts.onWarning), batch, `${dir} ${cf}`, opts);
+        }
       }
-      if (m.count <= 0) continue;
-      yield* readCollection(dir, pos, m, dataCursor, opts);
+      const p = meta.next();
+      if (p) await p;
     }
+    if (!batch.isEmpty) yield batch.take();
   } finally {
     await rdb.close();
   }
 }
 
-async function* readCollection(
-  dir: string,
-  pos: KeyPosition,
-  m: FloydCollectionMeta,
-  dataCursor: (cf: string) => CfCursor,
-  opts: DumpReaderOptions,
-): AsyncGenerator<DumpRecord> {
-  yield { kind: 'key-start', pos, type: m.type, expireAtMs: m.expireAtMs, count: m.count, ...(m.stream ? { stream: m.stream } : {}) };
-  const cf = m.type === 'hash' ? FLOYD_CF.hash : m.type === 'set' ? FLOYD_CF.set : m.type === 'zset' ? FLOYD_CF.zset : m.type === 'list' ? FLOYD_CF.list : FLOYD_CF.stream;
-  const cursor = dataCursor(cf);
-  const prefix = dataKeyPrefix(pos.key, m.version);
-  const chunker = new Chunker<unknown>(opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-  const chunk = (items: unknown[] | undefined): ElementsRecord | undefined =>
-    items ? ({ kind: 'elements', pos, type: m.type, items } as ElementsRecord) : undefined;
-  for (await cursor.seek(prefix); cursor.valid && startsWith(cursor.key, prefix); await cursor.next()) {
-    let item: unknown;
-    let size: number;
-    try {
-      const tail = dataKeyTail(cursor.key, prefix.length);
-      const v = cursor.value;
-      switch (m.type) {
-        case 'hash': {
-          // 4.0.0's HINCRBY stored raw values without the 24-byte suffix; 4.0.1's wash-data treats a value
-          // shorter than the suffix as such a raw value (`DB::WashData`, issue #2886), and so do we.
-          const raw = v.length < 24;
-          if (raw) opts.onWarning?.(`${dir}: hash ${Buffer.from(pos.key).toString('hex')} field ${Buffer.from(tail).toString('hex')} has an unwashed 4.0.0 value (no suffix); taken as the raw value`);
-          const value = raw ? v : decodeDataValue(v);
-          item = { field: Uint8Array.from(tail), value: Uint8Array.from(value) };
-          size = tail.length + value.length;
-          break;
-        }
-        case 'set':
-          item = Uint8Array.from(tail);
-          size = tail.length;
-          break;
-        case 'zset':
-          item = { member: Uint8Array.from(tail), score: decodeZSetScore(v) };
-          size = tail.length + 8;
-          break;
-        case 'list': {
-          const index = decodeListIndex(tail);
-          if (index <= m.leftIndex! || index >= m.rightIndex!) continue;
-          const value = decodeDataValue(v);
-          item = Uint8Array.from(value);
-          size = value.length;
-          break;
-        }
-        case 'stream': {
-          const fieldsAndValues = decodeStreamFields(v).map((b) => Uint8Array.from(b));
-          item = { id: decodeStreamId(tail), fieldsAndValues };
-          size = fieldsAndValues.reduce((n, b) => n + b.length, 16);
-          break;
-        }
-      }
-    } catch (err) {
-      throw new DumpFormatError(`${dir} ${cf}`, `bad ${m.type} data record: ${(err as Error).message}`, cursor.key, err);
-    }
-    const full = chunk(chunker.push(item, size));
-    if (full) yield full;
+const DATA_CF: Record<FloydCollectionMeta['type'], string> = {
+  hash: FLOYD_CF.hash,
+  set: FLOYD_CF.set,
+  zset: FLOYD_CF.zset,
+  list: FLOYD_CF.list,
+  stream: FLOYD_CF.stream,
+};
+
+/** Data key = prefix ‖ field/member/index/id ‖ reserve[16]; see floyd-format.ts for the values. */
+function elementDecoder(dir: string, pos: KeyPosition, m: FloydCollectionMeta, onWarning: DumpReaderOptions['onWarning']): ElementDecoder {
+  const prefixLength = dataKeyPrefix(pos.key, m.version).length;
+  switch (m.type) {
+    case 'hash':
+      return (k: Uint8Array, v: Uint8Array, out: Chunker<unknown>) => {
+        const field = dataKeyTail(k, prefixLength).slice();
+        // 4.0.0's HINCRBY stored raw values without the 24-byte suffix; 4.0.1's wash-data treats a value shorter
+        // than the suffix as such a raw value (`DB::WashData`, issue #2886), and so do we.
+        const raw = v.length < 24;
+        if (raw) onWarning?.(`${dir}: hash ${Buffer.from(pos.key).toString('hex')} field ${Buffer.from(field).toString('hex')} has an unwashed 4.0.0 value (no suffix); taken as the raw value`);
+        const value = raw ? v : decodeDataValue(v);
+        out.push({ field, value }, field.length + value.length);
+      };
+    case 'set':
+      return (k, _v, out) => {
+        const member = dataKeyTail(k, prefixLength).slice();
+        out.push(member, member.length);
+      };
+    case 'zset':
+      return (k, v, out) => {
+        const member = dataKeyTail(k, prefixLength).slice();
+        out.push({ member, score: decodeZSetScore(v) }, member.length + 8);
+      };
+    case 'list':
+      return (k, v, out) => {
+        const index = decodeListIndex(dataKeyTail(k, prefixLength));
+        if (index <= m.leftIndex! || index >= m.rightIndex!) return;
+        const value = decodeDataValue(v);
+        out.push(value, value.length);
+      };
+    case 'stream':
+      return (k, v, out) => {
+        const fieldsAndValues = decodeStreamFields(v);
+        out.push({ id: decodeStreamId(dataKeyTail(k, prefixLength)), fieldsAndValues }, fieldsAndValues.reduce((n, b) => n + b.length, 16));
+      };
   }
-  const rest = chunk(chunker.flush());
-  if (rest) yield rest;
-  if (chunker.emitted !== m.count) {
-    opts.onWarning?.(`${dir}: ${m.type} key ${Buffer.from(pos.key).toString('hex')} meta count ${m.count}, found ${chunker.emitted} elements`);
-  }
-  yield { kind: 'key-end', pos, type: m.type, emitted: chunker.emitted };
 }

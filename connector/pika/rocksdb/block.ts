@@ -36,25 +36,56 @@ export class Block {
   }
 }
 
-/** Cursor over the entries of one block. Keys are materialised (copied) as they are decoded. */
+/** Compares `a[0, aLen)` with `b[0, bLen)` (both internal keys) in the order a table is sorted in. */
+export type RawKeyCompare = (a: Uint8Array, aLen: number, b: Uint8Array, bLen: number) => number;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Cursor over the entries of one block, synchronous and allocation-light: the current key is assembled in place
+ * in a scratch buffer (`keyBuf[0, keyLen)`, overwritten by the next step), the value is `data[valueStart,
+ * valueEnd)` of the block itself. `reset` re-targets the cursor at another block and keeps the scratch buffer.
+ */
 export class BlockIter {
-  readonly block: Block;
+  block: Block | undefined;
+  private data: Uint8Array = EMPTY;
+  private limit = 0;
   private readonly deltaValues: boolean;
   private nextOffset = 0;
   /** Offset of the current entry; -1 before the first / after the last. */
   entryOffset = -1;
-  key: Uint8Array = new Uint8Array(0);
-  value: Uint8Array = new Uint8Array(0);
+  keyBuf: Uint8Array = new Uint8Array(64);
+  keyLen = 0;
+  valueStart = 0;
+  valueEnd = 0;
   /** True when the key shares a prefix with the previous one; delta-encoded index values are then a size delta. */
   sharesKey = false;
 
-  constructor(block: Block, deltaValues = false) {
-    this.block = block;
+  constructor(block?: Block, deltaValues = false) {
     this.deltaValues = deltaValues;
+    if (block) this.reset(block);
+  }
+
+  reset(block: Block): void {
+    this.block = block;
+    this.data = block.data;
+    this.limit = block.restartsOffset;
+    this.entryOffset = -1;
+    this.keyLen = 0;
   }
 
   get valid(): boolean {
     return this.entryOffset >= 0;
+  }
+
+  /** A view of the current key (valid until the next step). */
+  get key(): Uint8Array {
+    return this.keyBuf.subarray(0, this.keyLen);
+  }
+
+  /** A view of the current value inside the block data (valid as long as the block is referenced). */
+  get value(): Uint8Array {
+    return this.data.subarray(this.valueStart, this.valueEnd);
   }
 
   seekToFirst(): void {
@@ -63,65 +94,84 @@ export class BlockIter {
   }
 
   /** Positions at the first entry whose key is >= target under `cmp`; invalid if none. */
-  seek(target: Uint8Array, cmp: (a: Uint8Array, b: Uint8Array) => number): void {
+  seek(target: Uint8Array, cmp: RawKeyCompare): void {
+    const block = this.block!;
     let lo = 0;
-    let hi = this.block.numRestarts - 1;
+    let hi = block.numRestarts - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
       this.seekToRestart(mid);
       this.next();
-      if (cmp(this.key, target) < 0) lo = mid;
+      if (cmp(this.keyBuf, this.keyLen, target, target.length) < 0) lo = mid;
       else hi = mid - 1;
     }
     this.seekToRestart(lo);
     this.next();
-    while (this.valid && cmp(this.key, target) < 0) this.next();
+    while (this.entryOffset >= 0 && cmp(this.keyBuf, this.keyLen, target, target.length) < 0) this.next();
+  }
+
+  /** Moves forward (never back) to the first entry >= target; cheaper than `seek` when the target is near. */
+  seekForward(target: Uint8Array, cmp: RawKeyCompare): void {
+    for (let steps = 0; this.entryOffset >= 0 && cmp(this.keyBuf, this.keyLen, target, target.length) < 0; steps++) {
+      if (steps === 16) {
+        this.seek(target, cmp);
+        return;
+      }
+      this.next();
+    }
   }
 
   private seekToRestart(i: number): void {
-    this.nextOffset = this.block.restartPoint(i);
-    this.key = new Uint8Array(0);
+    this.nextOffset = this.block!.restartPoint(i);
+    this.keyLen = 0;
   }
 
   next(): void {
-    const d = this.block.data;
+    const d = this.data;
     let p = this.nextOffset;
-    if (p >= this.block.restartsOffset) {
+    const limit = this.limit;
+    if (p >= limit) {
       this.entryOffset = -1;
       return;
     }
     this.entryOffset = p;
-    const v1 = readVarint(d, p);
-    const shared = v1.value;
-    const v2 = readVarint(d, v1.next);
-    const nonShared = v2.value;
-    p = v2.next;
-    let valueLen = -1;
+    // Three varint32s; one byte each in the common case.
+    let shared = d[p++]!;
+    if (shared > 127) ({ value: shared, next: p } = readVarint(d, p - 1));
+    let nonShared = d[p++]!;
+    if (nonShared > 127) ({ value: nonShared, next: p } = readVarint(d, p - 1));
+    let valueLen = 0;
     if (!this.deltaValues) {
-      const v3 = readVarint(d, p);
-      valueLen = v3.value;
-      p = v3.next;
+      valueLen = d[p++]!;
+      if (valueLen > 127) ({ value: valueLen, next: p } = readVarint(d, p - 1));
     }
-    if (shared > this.key.length || p + nonShared > this.block.restartsOffset) {
+    if (p > limit || shared > this.keyLen || p + nonShared > limit) {
       throw new Error(`corrupted block entry at offset ${this.entryOffset}`);
     }
-    const key = new Uint8Array(shared + nonShared);
-    key.set(this.key.subarray(0, shared), 0);
-    key.set(d.subarray(p, p + nonShared), shared);
-    this.key = key;
+    const keyLen = shared + nonShared;
+    let kb = this.keyBuf;
+    if (keyLen > kb.length) {
+      const grown = new Uint8Array(Math.max(keyLen, kb.length * 2));
+      grown.set(kb.subarray(0, shared));
+      this.keyBuf = kb = grown;
+    }
+    if (nonShared <= 32) for (let i = 0; i < nonShared; i++) kb[shared + i] = d[p + i]!;
+    else kb.set(d.subarray(p, p + nonShared), shared);
+    this.keyLen = keyLen;
     p += nonShared;
     this.sharesKey = shared !== 0;
     if (this.deltaValues) {
       // Value length is implied: a full handle (two varints) when the key shares nothing, else one signed varint
       // (`IndexBlockIter::DecodeCurrentValue`).
-      const start = p;
+      this.valueStart = p;
       p = skipVarint(d, p);
       if (!this.sharesKey) p = skipVarint(d, p);
-      this.value = d.subarray(start, p);
+      this.valueEnd = p;
     } else {
-      if (p + valueLen > this.block.restartsOffset) throw new Error(`corrupted block value at offset ${this.entryOffset}`);
-      this.value = d.subarray(p, p + valueLen);
+      if (p + valueLen > limit) throw new Error(`corrupted block value at offset ${this.entryOffset}`);
+      this.valueStart = p;
       p += valueLen;
+      this.valueEnd = p;
     }
     this.nextOffset = p;
   }

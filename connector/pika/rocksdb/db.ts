@@ -2,9 +2,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { comparatorByName, type UserComparator } from './comparators.ts';
 import { RocksDbFormatError } from './errors.ts';
-import { describeValueType, parseInternalKey, userKeyOf, ValueType } from './internal-key.ts';
-import { MemIterator, MergingIterator, seekKeyFor, TableIterator, type InternalIterator } from './iterators.ts';
-import { LevelIterator, openTable } from './level-iterator.ts';
+import { describeValueType, ValueType } from './internal-key.ts';
+import { MemIterator, MergingIterator, seekKeyFor, userKeyComparator, type InternalIterator, type Step } from './iterators.ts';
+import { LevelIterator, levelRun, openTable, tableRun } from './level-iterator.ts';
 import { readLogRecords } from './log-reader.ts';
 import { readDbState, type ColumnFamilyState, type DbState, type SstFileMeta } from './manifest.ts';
 import type { Table } from './table.ts';
@@ -19,7 +19,7 @@ interface CfData {
   state: ColumnFamilyState;
   comparator: UserComparator;
   /** Level-0 files (overlapping), newest first; open for the life of the ReadOnlyDb. */
-  level0: Table[];
+  level0: { table: Table; file: SstFileMeta }[];
   /** Files of each level >= 1, opened one at a time by each cursor's LevelIterator. */
   levels: SstFileMeta[][];
   memtable: { key: Uint8Array; value: Uint8Array }[];
@@ -59,7 +59,7 @@ export class ReadOnlyDb {
         byId.set(cf.id, data);
         const files = [...cf.files.values()];
         const l0 = files.filter((f) => f.level === 0).sort((a, b) => b.largestSeq - a.largestSeq || b.number - a.number);
-        for (const f of l0) data.level0.push(await openTable(dir, f, cf));
+        for (const f of l0) data.level0.push({ table: await openTable(dir, f, cf), file: f });
         const maxLevel = Math.max(0, ...files.map((f) => f.level));
         for (let level = 1; level <= maxLevel; level++) {
           const inLevel = files.filter((f) => f.level === level);
@@ -68,7 +68,7 @@ export class ReadOnlyDb {
       }
       await replayWals(dir, state, byId, opts);
     } catch (err) {
-      for (const cf of cfs.values()) for (const t of cf.level0) await t.close().catch(() => undefined);
+      for (const cf of cfs.values()) for (const t of cf.level0) await t.table.close().catch(() => undefined);
       throw err;
     }
     return new ReadOnlyDb(dir, state, cfs);
@@ -95,9 +95,12 @@ export class ReadOnlyDb {
     const children: InternalIterator[] = [];
     const levels: LevelIterator[] = [];
     if (data.memtable.length) children.push(new MemIterator(join(this.dir, '(WAL)'), data.memtable, data.comparator));
-    for (const t of data.level0) children.push(new TableIterator(t, data.comparator));
-    for (const files of data.levels) {
-      const it = new LevelIterator(this.dir, files, data.state, data.comparator);
+    const runs = [
+      ...data.level0.map((t) => tableRun(t.table, t.file)),
+      ...data.levels.map((files) => levelRun(this.dir, files, data.state, data.comparator)),
+    ];
+    for (const run of runs) {
+      const it = new LevelIterator(run, data.comparator);
       levels.push(it);
       children.push(it);
     }
@@ -112,7 +115,7 @@ export class ReadOnlyDb {
   /** Closes every file, including those held by cursors that were not closed. */
   async close(): Promise<void> {
     for (const c of [...this.cursors]) await c.close();
-    for (const cf of this.cfs.values()) for (const t of cf.level0) await t.close();
+    for (const cf of this.cfs.values()) for (const t of cf.level0) await t.table.close();
   }
 
   private cf(name: string): CfData {
@@ -158,20 +161,30 @@ async function replayWals(dir: string, state: DbState, byId: Map<number, CfData>
 
 /**
  * User-level cursor over one column family: for each user key only the newest entry counts; deletions hide the
- * key. Entry types Pika never writes (merge, blob index, wide columns) are an error naming the file.
+ * key. Entry types Pika never writes (merge, blob index, wide columns) are an error naming the file. `key` is a
+ * view valid until the next positioning call; `value` a view that stays valid. `next` and `seek` return a promise
+ * only when they had to read (`const p = c.next(); if (p) await p;`); awaiting the result always works.
  */
 export class CfCursor {
   private readonly it: MergingIterator;
-  private readonly cmp: UserComparator;
+  private readonly cmp: (a: Uint8Array, aLen: number, b: Uint8Array, bLen: number) => number;
   key: Uint8Array = new Uint8Array(0);
   value: Uint8Array = new Uint8Array(0);
   valid = false;
+  /**
+   * The last user key passed (`skipping`: its remaining entries are being skipped) or sought (`sought`: entries
+   * before it were skipped). No entry above it has been passed, so a seek beyond it may move forward only.
+   */
+  private floorBuf = new Uint8Array(64);
+  private floorLen = -1;
+  private sought = false;
+  private skipping = false;
 
   private readonly onClose: () => Promise<void>;
 
   constructor(it: MergingIterator, cmp: UserComparator, onClose: () => Promise<void>) {
     this.it = it;
-    this.cmp = cmp;
+    this.cmp = userKeyComparator(cmp);
     this.onClose = onClose;
   }
 
@@ -182,39 +195,72 @@ export class CfCursor {
   }
 
   async seekToFirst(): Promise<void> {
+    this.floorLen = -1;
+    this.skipping = false;
     await this.it.seekToFirst();
     await this.settle();
   }
 
   /** Positions at the first live user key >= `userKey`. */
-  async seek(userKey: Uint8Array): Promise<void> {
-    await this.it.seek(seekKeyFor(userKey));
-    await this.settle();
+  seek(userKey: Uint8Array): Step {
+    let forward = false;
+    if (this.floorLen >= 0) {
+      const c = this.cmp(userKey, userKey.length, this.floorBuf, this.floorLen);
+      forward = c > 0 || (c === 0 && this.sought && !this.skipping);
+    }
+    this.remember(userKey, userKey.length);
+    this.sought = true;
+    this.skipping = false;
+    const p = this.it.seek(seekKeyFor(userKey), forward);
+    return p ? p.then(() => this.settle()) : this.settle();
   }
 
-  async next(): Promise<void> {
-    await this.skipKey(this.key);
-    await this.settle();
+  next(): Step {
+    const it = this.it;
+    if (!it.valid) {
+      this.valid = false;
+      return undefined;
+    }
+    this.remember(it.keyBuf, it.keyLen - 8);
+    this.sought = false;
+    this.skipping = true;
+    const p = it.next();
+    return p ? p.then(() => this.settle()) : this.settle();
   }
 
-  private async skipKey(userKey: Uint8Array): Promise<void> {
-    while (this.it.valid && this.cmp.compare(userKeyOf(this.it.key), userKey) === 0) await this.it.next();
-  }
-
-  private async settle(): Promise<void> {
-    while (this.it.valid) {
-      const ik = parseInternalKey(this.it.key);
-      if (ik.type === ValueType.value) {
-        this.key = ik.userKey;
-        this.value = this.it.value;
-        this.valid = true;
-        return;
+  /** Skips the remaining entries of the floor key while `skipping`, and deletions, up to the next live entry. */
+  private settle(): Step {
+    const it = this.it;
+    while (it.valid) {
+      const kb = it.keyBuf;
+      const userLen = it.keyLen - 8;
+      if (!this.skipping || this.cmp(kb, userLen, this.floorBuf, this.floorLen) !== 0) {
+        const type = kb[userLen]!;
+        if (type === ValueType.value) {
+          this.skipping = false;
+          this.key = kb.subarray(0, userLen);
+          this.value = it.value;
+          this.valid = true;
+          return undefined;
+        }
+        if (type !== ValueType.deletion && type !== ValueType.singleDeletion) {
+          throw new RocksDbFormatError(it.source, `holds an entry of type ${describeValueType(type)}, which Pika never writes`);
+        }
+        this.remember(kb, userLen);
+        this.sought = false;
+        this.skipping = true;
       }
-      if (ik.type !== ValueType.deletion && ik.type !== ValueType.singleDeletion) {
-        throw new RocksDbFormatError(this.it.source, `holds an entry of type ${describeValueType(ik.type)}, which Pika never writes`);
-      }
-      await this.skipKey(ik.userKey);
+      const p = it.next();
+      if (p) return p.then(() => this.settle());
     }
     this.valid = false;
+    return undefined;
+  }
+
+  private remember(buf: Uint8Array, len: number): void {
+    if (len > this.floorBuf.length) this.floorBuf = new Uint8Array(Math.max(len, this.floorBuf.length * 2));
+    const s = this.floorBuf;
+    for (let i = 0; i < len; i++) s[i] = buf[i]!;
+    this.floorLen = len;
   }
 }

@@ -1,35 +1,57 @@
-import { BlockIter } from './block.ts';
+import type { RawKeyCompare } from './block.ts';
 import type { UserComparator } from './comparators.ts';
-import { RocksDbFormatError } from './errors.ts';
-import { userKeyOf } from './internal-key.ts';
-import type { Table } from './table.ts';
+import { bytewiseComparator } from './comparators.ts';
 
 /**
- * Cursor over internal keys in internal-key order. Positioning methods are async (they may read a block);
- * `key`/`value` are valid until the next positioning call. `source` names the file for error messages.
+ * A positioning step: `undefined` when it completed synchronously, else a promise to await (a block or a file had
+ * to be read). Callers write `const p = it.next(); if (p) await p;`, so the common case costs no promise.
+ */
+export type Step = Promise<void> | undefined;
+
+/**
+ * Cursor over internal keys in internal-key order. The current key is `keyBuf[0, keyLen)` and `value` a view of
+ * the value; the key bytes are valid until the next positioning call, the value as long as it is referenced.
+ * `source` names the file for error messages.
  */
 export interface InternalIterator {
   readonly source: string;
   readonly valid: boolean;
-  readonly key: Uint8Array;
+  readonly keyBuf: Uint8Array;
+  readonly keyLen: number;
   readonly value: Uint8Array;
   seekToFirst(): Promise<void>;
   /** First entry with internal key >= target. */
-  seek(target: Uint8Array): Promise<void>;
-  next(): Promise<void>;
+  seek(target: Uint8Array): Step;
+  next(): Step;
 }
 
 /** Internal-key order: user key ascending by `cmp`, then (sequence << 8 | type) descending. */
-export function internalKeyComparator(cmp: UserComparator): (a: Uint8Array, b: Uint8Array) => number {
-  return (a, b) => {
-    const c = cmp.compare(a.subarray(0, a.length - 8), b.subarray(0, b.length - 8));
+export function internalKeyComparator(cmp: UserComparator): RawKeyCompare {
+  const userCompare = userKeyComparator(cmp);
+  return (a, aLen, b, bLen) => {
+    const c = userCompare(a, aLen - 8, b, bLen - 8);
     if (c !== 0) return c;
     for (let i = 7; i >= 0; i--) {
-      const d = b[b.length - 8 + i]! - a[a.length - 8 + i]!;
+      const d = b[bLen - 8 + i]! - a[aLen - 8 + i]!;
       if (d !== 0) return d < 0 ? -1 : 1;
     }
     return 0;
   };
+}
+
+/** User-key order of `a[0, aLen)` and `b[0, bLen)`; bytewise without allocating, others through views. */
+export function userKeyComparator(cmp: UserComparator): RawKeyCompare {
+  if (cmp === bytewiseComparator) return compareBytewise;
+  return (a, aLen, b, bLen) => cmp.compare(a.subarray(0, aLen), b.subarray(0, bLen));
+}
+
+function compareBytewise(a: Uint8Array, aLen: number, b: Uint8Array, bLen: number): number {
+  const n = aLen < bLen ? aLen : bLen;
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return aLen === bLen ? 0 : aLen < bLen ? -1 : 1;
 }
 
 /** An internal key that sorts before every entry of `userKey` (maximum sequence and type). */
@@ -40,107 +62,29 @@ export function seekKeyFor(userKey: Uint8Array): Uint8Array {
   return k;
 }
 
-/** Iterates one SST file, holding only the current data block in memory. */
-export class TableIterator implements InternalIterator {
-  readonly source: string;
-  private readonly table: Table;
-  private readonly icmp: (a: Uint8Array, b: Uint8Array) => number;
-  private readonly ucmp: UserComparator;
-  private blockIndex = -1;
-  private iter: BlockIter | undefined;
-
-  constructor(table: Table, ucmp: UserComparator) {
-    this.table = table;
-    this.source = table.path;
-    this.ucmp = ucmp;
-    this.icmp = internalKeyComparator(ucmp);
-  }
-
-  get valid(): boolean {
-    return this.iter !== undefined && this.iter.valid;
-  }
-  get key(): Uint8Array {
-    return this.iter!.key;
-  }
-  get value(): Uint8Array {
-    return this.iter!.value;
-  }
-
-  async seekToFirst(): Promise<void> {
-    await this.loadBlock(0);
-    if (this.iter) this.guard(() => this.iter!.seekToFirst());
-    await this.skipEmptyBlocks();
-  }
-
-  async seek(target: Uint8Array): Promise<void> {
-    const keys = this.table.indexKeys;
-    const userIndex = this.table.properties.indexKeyIsUserKey;
-    const targetUser = userKeyOf(target);
-    // First block whose separator is >= target: every earlier block holds only smaller keys.
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = userIndex ? this.ucmp.compare(keys[mid]!, targetUser) : this.icmp(keys[mid]!, target);
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    await this.loadBlock(lo);
-    if (this.iter) this.guard(() => this.iter!.seek(target, this.icmp));
-    await this.skipEmptyBlocks();
-  }
-
-  async next(): Promise<void> {
-    this.guard(() => this.iter!.next());
-    await this.skipEmptyBlocks();
-  }
-
-  private async skipEmptyBlocks(): Promise<void> {
-    while (this.iter && !this.iter.valid) {
-      await this.loadBlock(this.blockIndex + 1);
-      if (this.iter) this.guard(() => this.iter!.seekToFirst());
-    }
-  }
-
-  private async loadBlock(i: number): Promise<void> {
-    this.blockIndex = i;
-    if (i >= this.table.dataBlocks.length) {
-      this.iter = undefined;
-      return;
-    }
-    this.iter = new BlockIter(await this.table.dataBlock(i));
-  }
-
-  private guard<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      if (err instanceof RocksDbFormatError) throw err;
-      const h = this.table.dataBlocks[this.blockIndex];
-      throw new RocksDbFormatError(this.table.path, `data block is corrupted: ${(err as Error).message}`, h?.offset, err);
-    }
-  }
-}
-
 /** Sorted in-memory entries (the WAL replay, i.e. what would be the memtable). */
 export class MemIterator implements InternalIterator {
   readonly source: string;
   private readonly entries: { key: Uint8Array; value: Uint8Array }[];
-  private readonly icmp: (a: Uint8Array, b: Uint8Array) => number;
+  private readonly icmp: RawKeyCompare;
   private pos = 0;
 
   constructor(source: string, entries: { key: Uint8Array; value: Uint8Array }[], ucmp: UserComparator) {
     this.source = source;
-    this.icmp = internalKeyComparator(ucmp);
-    this.entries = [...entries].sort((a, b) => this.icmp(a.key, b.key));
+    const icmp = internalKeyComparator(ucmp);
+    this.icmp = icmp;
+    this.entries = [...entries].sort((a, b) => icmp(a.key, a.key.length, b.key, b.key.length));
     this.pos = this.entries.length;
   }
 
   get valid(): boolean {
     return this.pos < this.entries.length;
   }
-  get key(): Uint8Array {
+  get keyBuf(): Uint8Array {
     return this.entries[this.pos]!.key;
+  }
+  get keyLen(): number {
+    return this.entries[this.pos]!.key.length;
   }
   get value(): Uint8Array {
     return this.entries[this.pos]!.value;
@@ -148,29 +92,34 @@ export class MemIterator implements InternalIterator {
   async seekToFirst(): Promise<void> {
     this.pos = 0;
   }
-  async seek(target: Uint8Array): Promise<void> {
+  seek(target: Uint8Array): Step {
     let lo = 0;
     let hi = this.entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.icmp(this.entries[mid]!.key, target) < 0) lo = mid + 1;
+      const k = this.entries[mid]!.key;
+      if (this.icmp(k, k.length, target, target.length) < 0) lo = mid + 1;
       else hi = mid;
     }
     this.pos = lo;
+    return undefined;
   }
-  async next(): Promise<void> {
+  next(): Step {
     this.pos++;
+    return undefined;
   }
 }
 
 /**
  * k-way merge of child iterators (a binary heap). Children are given newest first; on equal internal keys the
- * earlier child wins, so a memtable entry shadows an SST entry with the same sequence number.
+ * earlier child wins, so a memtable entry shadows an SST entry with the same sequence number. A forward seek only
+ * moves the children that are behind the target (a dump scan seeks forward all the time).
  */
 export class MergingIterator implements InternalIterator {
   private readonly children: InternalIterator[];
-  private readonly icmp: (a: Uint8Array, b: Uint8Array) => number;
+  private readonly icmp: RawKeyCompare;
   private heap: number[] = [];
+  private top: InternalIterator | undefined;
 
   constructor(children: InternalIterator[], ucmp: UserComparator) {
     this.children = children;
@@ -178,16 +127,19 @@ export class MergingIterator implements InternalIterator {
   }
 
   get source(): string {
-    return this.heap.length ? this.children[this.heap[0]!]!.source : '(end)';
+    return this.top ? this.top.source : '(end)';
   }
   get valid(): boolean {
-    return this.heap.length > 0;
+    return this.top !== undefined;
   }
-  get key(): Uint8Array {
-    return this.children[this.heap[0]!]!.key;
+  get keyBuf(): Uint8Array {
+    return this.top!.keyBuf;
+  }
+  get keyLen(): number {
+    return this.top!.keyLen;
   }
   get value(): Uint8Array {
-    return this.children[this.heap[0]!]!.value;
+    return this.top!.value;
   }
 
   async seekToFirst(): Promise<void> {
@@ -195,33 +147,61 @@ export class MergingIterator implements InternalIterator {
     this.rebuild();
   }
 
-  async seek(target: Uint8Array): Promise<void> {
-    for (const c of this.children) await c.seek(target);
-    this.rebuild();
+  /**
+   * `forward`: the caller guarantees that no entry >= target has been passed (by `next` or an earlier seek), so
+   * children already at or past the target need not move.
+   */
+  seek(target: Uint8Array, forward = false): Step {
+    let pending: Promise<void>[] | undefined;
+    for (const c of this.children) {
+      // Going forward, an exhausted child stays exhausted and one already at or past the target stays put.
+      if (forward && (!c.valid || this.icmp(c.keyBuf, c.keyLen, target, target.length) >= 0)) continue;
+      const p = c.seek(target);
+      if (p) (pending ??= []).push(p);
+    }
+    if (!pending) {
+      this.rebuild();
+      return undefined;
+    }
+    return Promise.all(pending).then(() => this.rebuild());
   }
 
-  async next(): Promise<void> {
-    const top = this.heap[0]!;
-    await this.children[top]!.next();
-    if (!this.children[top]!.valid) {
+  next(): Step {
+    const i = this.heap[0]!;
+    const p = this.children[i]!.next();
+    if (p) return p.then(() => this.afterNext(i));
+    this.afterNext(i);
+    return undefined;
+  }
+
+  private afterNext(i: number): void {
+    if (!this.children[i]!.valid) {
       const last = this.heap.pop()!;
-      if (this.heap.length === 0) return;
+      if (this.heap.length === 0) {
+        this.top = undefined;
+        return;
+      }
       this.heap[0] = last;
     }
-    this.siftDown(0);
+    if (this.heap.length > 1) this.siftDown(0);
+    this.top = this.children[this.heap[0]!];
   }
 
   private less(i: number, j: number): boolean {
-    const c = this.icmp(this.children[i]!.key, this.children[j]!.key);
+    const a = this.children[i]!;
+    const b = this.children[j]!;
+    const c = this.icmp(a.keyBuf, a.keyLen, b.keyBuf, b.keyLen);
     return c < 0 || (c === 0 && i < j);
   }
 
   private rebuild(): void {
-    this.heap = [];
+    const heap: number[] = [];
     this.children.forEach((c, i) => {
-      if (c.valid) this.heap.push(i);
+      if (c.valid) heap.push(i);
     });
-    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    this.heap = heap;
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    this.top = heap.length ? this.children[heap[0]!] : undefined;
   }
 
   private siftDown(i: number): void {
@@ -233,7 +213,9 @@ export class MergingIterator implements InternalIterator {
       if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
       if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
       if (m === i) return;
-      [h[i], h[m]] = [h[m]!, h[i]!];
+      const t = h[i]!;
+      h[i] = h[m]!;
+      h[m] = t;
       i = m;
     }
   }

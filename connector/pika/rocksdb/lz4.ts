@@ -18,7 +18,8 @@ export function lz4UncompressBlock(src: Uint8Array, size: number): Uint8Array {
       } while (b === 255);
     }
     if (pos + lit > src.length || o + lit > size) throw new Error('lz4: literal overruns buffer');
-    out.set(src.subarray(pos, pos + lit), o);
+    if (lit <= 32) for (let i = 0; i < lit; i++) out[o + i] = src[pos + i]!;
+    else out.set(src.subarray(pos, pos + lit), o);
     pos += lit;
     o += lit;
     if (pos >= src.length) break; // last sequence has literals only
@@ -35,7 +36,9 @@ export function lz4UncompressBlock(src: Uint8Array, size: number): Uint8Array {
       } while (b === 255);
     }
     if (offset === 0 || offset > o || o + mlen > size) throw new Error('lz4: bad match');
-    for (let i = 0; i < mlen; i++, o++) out[o] = out[o - offset]!;
+    if (offset >= mlen && mlen > 16) out.copyWithin(o, o - offset, o - offset + mlen);
+    else for (let i = 0; i < mlen; i++) out[o + i] = out[o + i - offset]!;
+    o += mlen;
   }
   if (o !== size) throw new Error(`lz4: produced ${o} bytes, expected ${size}`);
   return out;

@@ -1,33 +1,36 @@
 /**
  * Snappy raw-block decompression (format: varint uncompressed length, then literal/copy elements; see
- * google/snappy `format_description.txt`). Throws on malformed input.
+ * google/snappy `format_description.txt`). Throws on malformed input. The output is allocated once at the length
+ * the header announces; short runs are copied byte by byte (cheaper than a subarray view), long ones natively.
  */
 export function snappyUncompress(src: Uint8Array): Uint8Array {
+  const srcLen = src.length;
   let pos = 0;
   let len = 0;
   for (let shift = 0; ; shift += 7) {
-    if (pos >= src.length || shift > 28) throw new Error('snappy: bad length header');
+    if (pos >= srcLen || shift > 28) throw new Error('snappy: bad length header');
     const b = src[pos++]!;
     len += (b & 0x7f) * 2 ** shift;
     if ((b & 0x80) === 0) break;
   }
   const out = new Uint8Array(len);
   let o = 0;
-  while (pos < src.length) {
+  while (pos < srcLen) {
     const tag = src[pos++]!;
     const kind = tag & 3;
     if (kind === 0) {
       let n = tag >>> 2;
       if (n >= 60) {
         const extra = n - 59;
-        if (pos + extra > src.length) throw new Error('snappy: truncated literal length');
+        if (pos + extra > srcLen) throw new Error('snappy: truncated literal length');
         n = 0;
         for (let i = 0; i < extra; i++) n += src[pos + i]! * 2 ** (8 * i);
         pos += extra;
       }
       n += 1;
-      if (pos + n > src.length || o + n > len) throw new Error('snappy: literal overruns buffer');
-      out.set(src.subarray(pos, pos + n), o);
+      if (pos + n > srcLen || o + n > len) throw new Error('snappy: literal overruns buffer');
+      if (n <= 32) for (let i = 0; i < n; i++) out[o + i] = src[pos + i]!;
+      else out.set(src.subarray(pos, pos + n), o);
       pos += n;
       o += n;
       continue;
@@ -35,22 +38,24 @@ export function snappyUncompress(src: Uint8Array): Uint8Array {
     let n: number;
     let offset: number;
     if (kind === 1) {
-      if (pos >= src.length) throw new Error('snappy: truncated copy');
+      if (pos >= srcLen) throw new Error('snappy: truncated copy');
       n = ((tag >>> 2) & 7) + 4;
       offset = ((tag >>> 5) << 8) | src[pos++]!;
     } else if (kind === 2) {
-      if (pos + 2 > src.length) throw new Error('snappy: truncated copy');
+      if (pos + 2 > srcLen) throw new Error('snappy: truncated copy');
       n = (tag >>> 2) + 1;
       offset = src[pos]! | (src[pos + 1]! << 8);
       pos += 2;
     } else {
-      if (pos + 4 > src.length) throw new Error('snappy: truncated copy');
+      if (pos + 4 > srcLen) throw new Error('snappy: truncated copy');
       n = (tag >>> 2) + 1;
       offset = (src[pos]! | (src[pos + 1]! << 8) | (src[pos + 2]! << 16) | (src[pos + 3]! << 24)) >>> 0;
       pos += 4;
     }
     if (offset === 0 || offset > o || o + n > len) throw new Error('snappy: bad copy offset');
-    for (let i = 0; i < n; i++, o++) out[o] = out[o - offset]!;
+    if (offset >= n && n > 16) out.copyWithin(o, o - offset, o - offset + n);
+    else for (let i = 0; i < n; i++) out[o + i] = out[o + i - offset]!;
+    o += n;
   }
   if (o !== len) throw new Error(`snappy: produced ${o} bytes, header said ${len}`);
   return out;

@@ -8,11 +8,12 @@ import { RocksDbFormatError } from './errors.ts';
 
 /**
  * Block-based table (SST) reader, format_version 2–6 (`table/format.cc` Footer, `block_based_table_reader.cc`).
- * Only the footer, metaindex, properties and index are held in memory; data blocks are read one at a time.
+ * Only the footer, metaindex, properties and index are held in memory; data blocks are read by each iterator's
+ * DataBlockReader.
  */
 export const BLOCK_BASED_MAGIC = 0x88e241b785f4cff7n;
 export const LEGACY_BLOCK_BASED_MAGIC = 0xdb4775248b80fb57n;
-const BLOCK_TRAILER = 5;
+export const BLOCK_TRAILER = 5;
 const NEW_FOOTER_LENGTH = 53;
 
 export interface BlockHandle {
@@ -56,15 +57,6 @@ export class Table {
   readonly indexKeys: Uint8Array[];
   readonly dataBlocks: BlockHandle[];
   private readonly fh: FileHandle;
-  /** A few recently decoded data blocks: seeks for consecutive keys mostly land in the same block. */
-  private readonly recent = new Map<number, Block>();
-  private readonly readahead: { buf: Uint8Array | undefined; start: number; size: number; nextOffset: number } = {
-    buf: undefined,
-    start: 0,
-    size: 0,
-    nextOffset: -1,
-  };
-  private static readonly RECENT_BLOCKS = 4;
 
   private constructor(path: string, fh: FileHandle, size: number, footer: Footer, props: TableProperties) {
     this.path = path;
@@ -117,33 +109,36 @@ export class Table {
     await this.fh.close();
   }
 
-  /** The i-th data block, verified and decompressed. */
-  async dataBlock(i: number): Promise<Block> {
-    const hit = this.recent.get(i);
-    if (hit) return hit;
-    const handle = this.dataBlocks[i]!;
-    const data = await this.readBlock(handle, 'data');
-    let block: Block;
-    try {
-      block = new Block(data);
-    } catch (err) {
-      throw new RocksDbFormatError(this.path, `data block is corrupted: ${(err as Error).message}`, handle.offset, err);
-    }
-    if (this.recent.size >= Table.RECENT_BLOCKS) this.recent.delete(this.recent.keys().next().value!);
-    this.recent.set(i, block);
-    return block;
-  }
-
   /** Reads, verifies and decompresses one block. */
   async readBlock(handle: BlockHandle, what: string): Promise<Uint8Array> {
     const total = handle.size + BLOCK_TRAILER;
-    if (handle.offset + total > this.fileSize) {
+    this.checkBlockBounds(handle, what);
+    const buf = new Uint8Array(total);
+    await this.readInto(buf, handle.offset, what);
+    return this.unpackBlock(handle, buf, what);
+  }
+
+  /** Throws when a block handle points past the end of the file. */
+  checkBlockBounds(handle: BlockHandle, what: string): void {
+    if (handle.offset + handle.size + BLOCK_TRAILER > this.fileSize) {
       throw new RocksDbFormatError(this.path, `${what} block [${handle.offset}+${handle.size}] lies beyond the end of the file (${this.fileSize} bytes; truncated?)`, handle.offset);
     }
-    const buf = await this.readRange(handle.offset, total, what);
-    const data = buf.subarray(0, handle.size);
-    const type = buf[handle.size]!;
-    const stored = readU32(buf, handle.size + 1);
+  }
+
+  /** Fills `buf` from file offset `offset`; a short read is an error. */
+  async readInto(buf: Uint8Array, offset: number, what: string): Promise<void> {
+    const { bytesRead } = await this.fh.read(buf, 0, buf.length, offset);
+    if (bytesRead < buf.length) throw new RocksDbFormatError(this.path, `short read of ${what} block`, offset);
+  }
+
+  /**
+   * Verifies the trailer checksum of `raw` (block contents and 5-byte trailer, as read at `handle.offset`) and
+   * returns the uncompressed contents. Uncompressed contents are a view of `raw`.
+   */
+  unpackBlock(handle: BlockHandle, raw: Uint8Array, what: string): Uint8Array {
+    const data = raw.subarray(0, handle.size);
+    const type = raw[handle.size]!;
+    const stored = readU32(raw, handle.size + 1);
     const computed = blockChecksum(this.footer.checksumType, data, type);
     if (computed !== undefined) {
       const expected = (computed + checksumContextModifier(this.footer.baseContextChecksum, handle.offset)) >>> 0;
@@ -158,34 +153,11 @@ export class Table {
     }
   }
 
-  /**
-   * Reads bytes, with readahead for sequential scans (as RocksDB's auto-readahead): while consecutive reads are
-   * contiguous the read size doubles up to 256 KiB, so a scan costs few system calls; a seek elsewhere resets it.
-   */
-  private async readRange(offset: number, length: number, what: string): Promise<Uint8Array> {
-    const ra = this.readahead;
-    if (ra.buf && offset >= ra.start && offset + length <= ra.start + ra.buf.length) {
-      return ra.buf.subarray(offset - ra.start, offset - ra.start + length);
-    }
-    const sequential = offset === ra.nextOffset;
-    ra.size = sequential ? Math.min(Math.max(ra.size * 2, 16 * 1024), 256 * 1024) : 0;
-    const want = Math.min(Math.max(length, ra.size), this.fileSize - offset);
-    const buf = new Uint8Array(want);
-    const { bytesRead } = await this.fh.read(buf, 0, want, offset);
-    if (bytesRead < length) throw new RocksDbFormatError(this.path, `short read of ${what} block`, offset);
-    ra.nextOffset = offset + length;
-    if (want > length) {
-      ra.buf = buf;
-      ra.start = offset;
-    }
-    return buf.subarray(0, length);
-  }
-
   private async readMetaindex(): Promise<Map<string, BlockHandle>> {
     const it = new BlockIter(new Block(await this.readBlock(this.footer.metaindex, 'metaindex')));
     const out = new Map<string, BlockHandle>();
     for (it.seekToFirst(); it.valid; it.next()) {
-      out.set(Buffer.from(it.key).toString('latin1'), decodeBlockHandle(new ByteReader(it.value)));
+      out.set(latin1(it.key), decodeBlockHandle(new ByteReader(it.value)));
     }
     return out;
   }
@@ -220,7 +192,7 @@ export class Table {
           const delta = r.varsigned64();
           h = { offset: prev.offset + prev.size + BLOCK_TRAILER, size: prev.size + delta };
         } else h = decodeBlockHandle(r);
-        keys.push(it.key);
+        keys.push(it.key.slice());
         handles.push(h);
         prev = h;
       }
@@ -273,6 +245,8 @@ async function readFooter(fh: FileHandle, path: string, size: number): Promise<F
   }
 }
 
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+
 function emptyProps(): TableProperties {
   return {
     raw: new Map(),
@@ -289,7 +263,7 @@ function emptyProps(): TableProperties {
 function parseProperties(data: Uint8Array): TableProperties {
   const raw = new Map<string, Uint8Array>();
   const it = new BlockIter(new Block(data));
-  for (it.seekToFirst(); it.valid; it.next()) raw.set(Buffer.from(it.key).toString('latin1'), it.value);
+  for (it.seekToFirst(); it.valid; it.next()) raw.set(latin1(it.key), it.value);
   const num = (k: string): number | undefined => {
     const v = raw.get(k);
     return v === undefined ? undefined : new ByteReader(v).varint64();

@@ -112,7 +112,7 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
     const instance = instances[i]!;
     if (i > startIndex) prevKey = null;
     const o = { ...readerOpts, ...(i === startIndex && after ? { after } : {}) };
-    const records: AsyncGenerator<DumpRecord> =
+    const batches: AsyncGenerator<DumpRecord[]> =
       layout.kind === 'floyd' ? readFloydInstance(dbDir, opts.db, instance, o) : readBlackwidowInstance(dbDir, opts.db, instance as BlackwidowInstance, o);
     let splitter: KeySplitter | undefined;
     const keyPosition = (key: Uint8Array, type: string, part: KeyPart) => {
@@ -128,7 +128,7 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
       if (part.dlqReason) pos.skipped += part.items.length;
       else pos.elements_total += part.items.length;
     };
-    for await (const r of records) {
+    for await (const batch of batches) for (const r of batch) {
       if (reenter) {
         if (Buffer.compare(Buffer.from(r.pos.key), reenter.key) !== 0) {
           throw resumeError(`expected to re-enter key ${reenter.key.toString('hex')} of instance ${instance}, found ${Buffer.from(r.pos.key).toString('hex')}`);
