@@ -129,12 +129,15 @@ test('REST lifecycle on real Kafka: create, RUNNING, pause stops records, resume
   });
   const pausedCount = (await sequences(topic)).length;
   const pausedOffset = await offsetOf(0);
-  await sleep(1_500); // at 100 records/s a running task would have written ~150 records by now
+  const pollsPaused = sampleValue(await scrape(), 'kafka_connect_source_task_metrics_source_record_poll_total', labels)!;
+  await sleep(1_500); // at 100 records/s a running task would have polled and written ~150 records by now
+  assert.equal(sampleValue(await scrape(), 'kafka_connect_source_task_metrics_source_record_poll_total', labels), pollsPaused, 'the task is not polled while paused');
   assert.equal((await sequences(topic)).length, pausedCount, 'no records are written while paused');
   assert.equal(await offsetOf(0), pausedOffset);
 
   assert.equal((await call(base, 'PUT', `/connectors/${name}/resume`)).status, 202);
-  await waitFor('progress after resume', async () => (await offsetOf(0)) > pausedOffset);
+  await waitFor('polling and progress after resume', async () =>
+    sampleValue(await scrape(), 'kafka_connect_source_task_metrics_source_record_poll_total', labels)! > pollsPaused && (await offsetOf(0)) > pausedOffset);
 
   assert.equal((await call(base, 'PATCH', `/connectors/${name}/offsets`, { offsets: [{ partition: { stream: 0 }, offset: { seq: 1 } }] })).status, 400, 'offsets change only while STOPPED');
   assert.equal((await call(base, 'PUT', `/connectors/${name}/stop`)).status, 204);
