@@ -6,6 +6,9 @@
 //   m.ports.resp / m.ports.repl            // RESP port and PB replication port (resp+2000 when `port` is given)
 //   m.ports.rsync                          // rsync2 port (resp+10001 when `port` is given); DBSync dumps with real
 //                                          // RocksDB (fullsync/); m.fullSync.bgsave(db) / .hold() / .idle() for tests
+//   profile 'pb-3.4'                       // Pika 3.1–3.4: Blackwidow data, MetaSync without run_id, no rsync2 port;
+//                                          // DBSync pushes the dump with `rsync` to node.ip:node.port+1000
+//                                          // (fullsync/rsync-push.ts; m.rsyncPush.results / .idle())
 //   await m.stop();
 //
 // Fault hooks: m.faults.{cutConnections, stall, corruptNextFrame, purgeBinlogs}, m.restart({ newReplicationId }).
@@ -29,10 +32,12 @@ import { randomBytes } from 'node:crypto';
 import { FullSync, RSYNC_PORT_SHIFT, type FullSyncQuirks } from './fullsync/full-sync.ts';
 import type { GenCompression } from '../fixtures/rocksdb-gen/run.ts';
 import { LegacyReplication, type LegacyProfile } from './legacy/legacy-replication.ts';
+import { RsyncPusher } from './fullsync/rsync-push.ts';
 
 export interface PikaMasterOptions {
   dbs?: number;
-  profile?: Profile | LegacyProfile;
+  /** 'pb-3.4' = Pika 3.1–3.4 (data and binlog as 3.5, PB without run_id, full sync pushed with rsync). */
+  profile?: Profile | LegacyProfile | 'pb-3.4';
   /** `binlog-file-size` (default 100 MiB, Pika's default). */
   binlogFileSize?: number;
   /** `expire-logs-nums` (default 10). */
@@ -70,9 +75,11 @@ export interface PikaMaster {
   readonly core: MasterCore;
   readonly repl: ReplServer;
   readonly fullSync: FullSync;
+  /** The rsync pusher of the 'pb-3.4' profile (undefined otherwise). */
+  readonly rsyncPush: RsyncPusher | undefined;
   /** Legacy profiles only. */
   readonly legacy: LegacyReplication | undefined;
-  readonly profile: Profile | LegacyProfile;
+  readonly profile: Profile | LegacyProfile | 'pb-3.4';
   exec(db: number, argv: readonly (Buffer | string)[]): Buffer;
   state(db: number): Map<string, Entry>;
   binlogPosition(db: number): BinlogPosition & { logicId: bigint };
@@ -93,10 +100,11 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const profile = options.profile ?? '4.0';
   const isLegacy = profile === 'legacy-3.0' || profile === 'legacy-2.x';
+  const pb34 = profile === 'pb-3.4';
   if (isLegacy && (options.dbs ?? 1) !== 1) throw new Error(`${profile} has one keyspace: dbs must be 1`);
   const core = new MasterCore({
     dbs: options.dbs ?? 1,
-    profile: isLegacy ? '3.5' : profile,
+    profile: isLegacy || pb34 ? '3.5' : profile as Profile,
     ...(isLegacy ? { legacyServerId: options.serverId ?? 1 } : {}),
     dir,
     binlogFileSize: options.binlogFileSize ?? 100 * 1024 * 1024,
@@ -108,6 +116,7 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
   let resp: RespServer;
   let repl: ReplServer;
   let fullSync: FullSync;
+  let rsyncPush: RsyncPusher | undefined;
   let legacy: LegacyReplication | undefined;
   const timeScale = options.timeScale ?? 1;
   const ports = { resp: options.port ?? 0, repl: options.port ? options.port + 2000 : 0, rsync: options.port ? options.port + RSYNC_PORT_SHIFT : 0 };
@@ -137,20 +146,26 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
       dbInstanceNum: options.dbInstanceNum ?? 3,
       syncWindowSize: options.syncWindowSize ?? 9000,
       timings,
+      ...(pb34 ? { wireProfile: '3.4' as const } : {}),
       onDbSync: (db, node, filenum) => {
-        fullSync.onDbSync(db, filenum);
+        if (rsyncPush) rsyncPush.onDbSync(db, node, filenum);
+        else fullSync.onDbSync(db, filenum);
         options.onDbSync?.(db, node, filenum);
       },
     });
     // bgsave_info_ lives in memory: a restarted master starts without a usable dump.
     fullSync = new FullSync(core, {
       host, selfIp: options.selfIp ?? host, respPort: () => ports.resp, rsyncPort: ports.rsync,
-      dbInstanceNum: options.dbInstanceNum ?? 3, compression: options.dumpCompression, encodeUserKeyBug: options.emulateEncodeUserKeyBug, quirks: options.fullSyncQuirks,
+      dbInstanceNum: options.dbInstanceNum ?? 3, compression: options.dumpCompression, encodeUserKeyBug: options.emulateEncodeUserKeyBug,
+      // ≤ 3.5.4 (so 3.1–3.4): TryDBSync's gap is unsigned.
+      quirks: pb34 ? { unsignedDbSyncGap: true, ...options.fullSyncQuirks } : options.fullSyncQuirks,
     });
+    rsyncPush = pb34 ? new RsyncPusher(fullSync.bgsaves, { selfIp: options.selfIp ?? host, respPort: () => ports.resp, requirepass: options.requirepass, dir }) : undefined;
     resp = new RespServer(core, { host, port: ports.resp, requirepass: options.requirepass, infoReplication: () => repl.infoReplication() });
     ports.resp = await resp.listen();
     ports.repl = await repl.listen();
-    ports.rsync = await fullSync.listen();
+    // 3.1–3.4 have no rsync2 server.
+    ports.rsync = pb34 ? 0 : await fullSync.listen();
   }
   await startServers();
 
@@ -161,6 +176,7 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
       return;
     }
     await repl.close();
+    await rsyncPush?.close();
     await fullSync.close();
   }
 
@@ -171,6 +187,7 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
     get repl() { if (isLegacy) throw new Error(`${profile} has no PB replication server (use master.legacy)`); return repl; },
     get fullSync() { if (isLegacy) throw new Error(`${profile} has no rsync2 full sync`); return fullSync; },
     get legacy() { return legacy; },
+    get rsyncPush() { return rsyncPush; },
     profile,
     exec: (db, argv) => core.exec(db, argv),
     state: (db) => core.state(db),

@@ -26,8 +26,8 @@ async function main(): Promise<void> {
       'time-scale': { type: 'string' }, host: { type: 'string' }, script: { type: 'string' },
     },
   });
-  const profile = (values.profile ?? '4.0') as Profile | LegacyProfile;
-  if (!['4.0', '3.5', 'legacy-3.0', 'legacy-2.x'].includes(profile)) throw new Error(`--profile must be 4.0, 3.5, legacy-3.0 or legacy-2.x, got '${values.profile}'`);
+  const profile = (values.profile ?? '4.0') as Profile | LegacyProfile | 'pb-3.4';
+  if (!['4.0', '3.5', 'pb-3.4', 'legacy-3.0', 'legacy-2.x'].includes(profile)) throw new Error(`--profile must be 4.0, 3.5, pb-3.4, legacy-3.0 or legacy-2.x, got '${values.profile}'`);
   const master = await startPikaMaster({
     port: intOption('port', values.port),
     dir: values.dir,

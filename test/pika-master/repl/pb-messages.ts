@@ -26,6 +26,17 @@ inner35.lookupType('InnerMessage.InnerResponse.MetaSync.DBInfo').remove(
   inner35.lookupType('InnerMessage.InnerResponse.MetaSync.DBInfo').fields.db_instance_num!,
 );
 const InnerResponse35Type = inner35.lookupType('InnerMessage.InnerResponse');
+/**
+ * The 3.1–3.4 response schema (`src/pika_inner_message.proto@v3.4.1`): MetaSync is only `classic_mode` and
+ * `tables_info{table_name, partition_num}` (the same field numbers as dbs_info{db_name, slot_num}) — no run_id,
+ * replication_id or db_instance_num.
+ */
+const inner34 = load('pika_inner_message.proto');
+const meta34 = inner34.lookupType('InnerMessage.InnerResponse.MetaSync');
+for (const name of ['run_id', 'replication_id']) if (meta34.fields[name]) meta34.remove(meta34.fields[name]!);
+const dbInfo34 = inner34.lookupType('InnerMessage.InnerResponse.MetaSync.DBInfo');
+dbInfo34.remove(dbInfo34.fields.db_instance_num!);
+const InnerResponse34Type = inner34.lookupType('InnerMessage.InnerResponse');
 export const RsyncRequestType = rsync.lookupType('RsyncService.RsyncRequest');
 export const RsyncResponseType = rsync.lookupType('RsyncService.RsyncResponse');
 
@@ -59,23 +70,26 @@ export function decodeInnerRequest(body: Buffer): InnerRequest {
   return object;
 }
 
-export function encodeInnerResponse(response: Record<string, unknown>, profile: '4.0' | '3.5' = '4.0'): Buffer {
-  const type = profile === '3.5' ? InnerResponse35Type : InnerResponseType;
+export function encodeInnerResponse(response: Record<string, unknown>, profile: '4.0' | '3.5' | '3.4' = '4.0'): Buffer {
+  const type = profile === '3.4' ? InnerResponse34Type : profile === '3.5' ? InnerResponse35Type : InnerResponseType;
   const error = type.verify(response);
   if (error) throw new Error(`test master built an invalid InnerResponse: ${error}`);
   return Buffer.from(type.encode(type.fromObject(response)).finish());
 }
 
-/** Decodes a response of either profile (a 3.5 MetaSync reply has no db_instance_num). */
+/** Decodes a response of any profile (a 3.5 MetaSync reply has no db_instance_num, a 3.4 one no run_id either). */
 export function decodeInnerResponse(body: Buffer): Record<string, unknown> {
-  let type = InnerResponseType;
-  let message: protobuf.Message;
-  try {
-    message = type.decode(body);
-  } catch (error) {
-    if (!/db_instance_num/.test((error as Error).message)) throw error;
-    type = InnerResponse35Type;
-    message = type.decode(body);
+  let failure: unknown;
+  for (const type of [InnerResponseType, InnerResponse35Type, InnerResponse34Type]) {
+    let message: protobuf.Message;
+    try {
+      message = type.decode(body);
+    } catch (error) {
+      if (!/db_instance_num|run_id/.test((error as Error).message)) throw error;
+      failure = error;
+      continue;
+    }
+    return type.toObject(message, { longs: String, enums: String, bytes: Buffer, arrays: true }) as Record<string, unknown>;
   }
-  return type.toObject(message, { longs: String, enums: String, bytes: Buffer, arrays: true }) as Record<string, unknown>;
+  throw failure;
 }

@@ -29,6 +29,8 @@ export interface ReplServerOptions {
   dbInstanceNum: number;
   syncWindowSize: number;
   timings: ReplTimings;
+  /** '3.4': Pika 3.1–3.4 replies (MetaSync without run_id / replication_id). Default: the core's profile. */
+  wireProfile?: '3.4';
   /** Seam for full sync: called when a DBSync request was accepted (dump production lives elsewhere). */
   onDbSync?(db: number, node: PbNode, filenum: number): void;
 }
@@ -171,7 +173,7 @@ export class ReplServer {
   }
 
   private send(conn: ReplConnection, response: Record<string, unknown>): void {
-    let body = encodeInnerResponse(response, this.core.options.profile);
+    let body = encodeInnerResponse(response, this.options.wireProfile ?? this.core.options.profile);
     if (this.corruptNext) {
       this.corruptNext = false;
       body = Buffer.alloc(body.length, 0xff);
@@ -228,8 +230,7 @@ export class ReplServer {
         dbs_info: this.dbs.map((d) => ({
           db_name: d.dbName, slot_num: 1, ...(is40 ? { db_instance_num: this.options.dbInstanceNum } : {}),
         })),
-        run_id: this.core.runId,
-        replication_id: this.core.replicationId,
+        ...(this.options.wireProfile === '3.4' ? {} : { run_id: this.core.runId, replication_id: this.core.replicationId }),
       },
     });
   }

@@ -1,0 +1,157 @@
+// Full sync of a Pika 3.1–3.4 master: the dump is pushed to the slave's rsync daemon with the system `rsync` client,
+// after PikaServer::TryDBSync / DBSync / DbSyncSendFile (src/pika_server.cc@v3.3.6) and slash's RsyncSendFile /
+// RsyncSendClearTarget (same commands as src/pstd/src/rsync.cc):
+// - DBSync for node ip:port → TryDBSync(ip, port + 1000, db, top): reuse or redo the bgsave, then (serially, on the
+//   bgsave thread) push; one push per `ip:port_db` at a time (db_sync_slaves_), later requests while it runs are
+//   dropped;
+// - for every child of the dump directory except `info` (directory order):
+//   `rsync -avP --bwlimit=<db-sync-speed*1024> --password-file=<secret> --port=<port> <dump>/<child>/
+//    rsync_user@<ip>::document/<db>/<child>/`; the first failure stops the loop;
+// - `rsync -avP --delete --port=… --password-file=… <dump>/<type>/ …::document/<db>/<type>/` for the five types;
+// - the master connects to ip:port to learn the address it reaches the slave from; when that differs from its own
+//   host, `info` is rewritten as `0s\n<that ip>\n<port>\n<filenum>\n<offset>\n`; `info` is pushed last, and only
+//   when everything before succeeded.
+// The password file holds the master's requirepass, or `default` (PikaRsyncService::CreateSecretFile, mode 0600).
+
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import type { DbBgsave } from './bgsave.ts';
+
+/** kPortShiftRSync. */
+export const PB_RSYNC_PORT_SHIFT = 1000;
+const BLACKWIDOW_TYPES = ['strings', 'hashes', 'lists', 'sets', 'zsets'];
+
+export interface RsyncPushOptions {
+  /** The master's own host (`host_`), compared with the address it reaches the slave from. */
+  selfIp: string;
+  respPort(): number;
+  requirepass?: string;
+  /** `db-sync-speed` in MB/s (Pika clamps −1 and > 1024 to 1024). */
+  dbSyncSpeedMb?: number;
+  /** The master's data directory; the secret goes to `<dir>/dbsync/rsync/rsync.secret`. */
+  dir: string;
+  rsyncPath?: string;
+}
+
+export interface PushResult {
+  db: number;
+  target: string;
+  ok: boolean;
+  /** Every rsync argv run, in order. */
+  commands: string[][];
+  error?: string;
+  infoRewritten: boolean;
+}
+
+export class RsyncPusher {
+  readonly results: PushResult[] = [];
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly secretFile: string;
+  private closed = false;
+
+  constructor(private readonly bgsaves: DbBgsave[], private readonly options: RsyncPushOptions) {
+    const rsyncDir = join(options.dir, 'dbsync', 'rsync');
+    mkdirSync(rsyncDir, { recursive: true });
+    this.secretFile = join(rsyncDir, 'rsync.secret');
+    writeFileSync(this.secretFile, options.requirepass || 'default', { mode: 0o600 });
+  }
+
+  /** HandleDBSyncRequest → TryDBSync for node ip:port (the slave's RESP port as it reported it). */
+  onDbSync(db: number, node: { ip: string; port: number }, top: number): void {
+    const port = node.port + PB_RSYNC_PORT_SHIFT;
+    const key = `${node.ip}:${port}_db${db}:0`;
+    const bgsave = this.bgsaves[db]!;
+    bgsave.tryDbSync(top);
+    if (this.running.has(key)) return;
+    const task = bgsave.idle()
+      .then(() => (this.closed ? undefined : this.push(db, node.ip, port)))
+      .catch((error: Error) => { this.results.push({ db, target: `${node.ip}:${port}`, ok: false, commands: [], error: error.message, infoRewritten: false }); })
+      .finally(() => this.running.delete(key));
+    this.running.set(key, task);
+  }
+
+  /** Resolves when no push is running. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()]);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.idle();
+  }
+
+  private async push(db: number, ip: string, port: number): Promise<void> {
+    const bgsave = this.bgsaves[db]!;
+    const dumpDir = bgsave.path;
+    const remoteDb = `db${db}`;
+    const kbps = Math.min(Math.max(this.options.dbSyncSpeedMb ?? 1024, 0) || 1024, 1024) * 1024;
+    const result: PushResult = { db, target: `${ip}:${port}`, ok: false, commands: [], infoRewritten: false };
+    this.results.push(result);
+    const remote = (path: string): string => `rsync_user@${ip}::document/${remoteDb}/${path}`;
+    const send = (local: string, target: string): Promise<void> =>
+      this.run(result, ['-avP', `--bwlimit=${kbps}`, `--password-file=${this.secretFile}`, `--port=${port}`, local, remote(target)]);
+    let failure: Error | undefined;
+    for (const child of await readdir(dumpDir)) {
+      if (child === 'info') continue;
+      const isDir = (await stat(join(dumpDir, child))).isDirectory();
+      try {
+        await send(join(dumpDir, child) + (isDir ? '/' : ''), child + (isDir ? '/' : ''));
+      } catch (error) {
+        failure = error as Error;
+        break;
+      }
+    }
+    for (const type of BLACKWIDOW_TYPES) {
+      await this.run(result, ['-avP', '--delete', `--port=${port}`, `--password-file=${this.secretFile}`, join(dumpDir, type) + '/', remote(`${type}/`)]).catch(() => {});
+    }
+    if (!failure) {
+      const lip = await localAddressTowards(ip, port);
+      try {
+        if (lip !== undefined && lip !== this.options.selfIp) {
+          const fixed = join(dumpDir, `info.${Math.floor(Date.now() / 1000)}`);
+          await writeFile(fixed, `0s\n${lip}\n${this.options.respPort()}\n${bgsave.position.filenum}\n${bgsave.position.offset}\n`);
+          result.infoRewritten = true;
+          try {
+            await send(fixed, 'info');
+          } finally {
+            await rm(fixed, { force: true });
+          }
+        } else {
+          await send(join(dumpDir, 'info'), 'info');
+        }
+      } catch (error) {
+        failure = error as Error;
+      }
+    }
+    result.ok = failure === undefined;
+    if (failure) result.error = failure.message;
+  }
+
+  private run(result: PushResult, args: string[]): Promise<void> {
+    result.commands.push(['rsync', ...args]);
+    return new Promise((done, fail) => {
+      execFile(this.options.rsyncPath ?? 'rsync', args, (error, _stdout, stderr) => {
+        if (error) fail(new Error(`rsync ${args.join(' ')} failed (exit ${(error as { code?: number }).code}): ${stderr.trim()}`));
+        else done();
+      });
+    });
+  }
+}
+
+/** The master's `getsockname` after connecting to the slave's rsync port; undefined when it cannot connect. */
+function localAddressTowards(ip: string, port: number): Promise<string | undefined> {
+  return new Promise((done) => {
+    const socket = new Socket();
+    const finish = (address: string | undefined): void => {
+      socket.destroy();
+      done(address);
+    };
+    socket.setTimeout(2000, () => finish(undefined));
+    socket.once('error', () => finish(undefined));
+    socket.once('connect', () => finish(socket.localAddress?.replace(/^::ffff:/, '')));
+    socket.connect(port, ip);
+  });
+}
