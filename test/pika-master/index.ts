@@ -121,6 +121,16 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
   const timeScale = options.timeScale ?? 1;
   const ports = { resp: options.port ?? 0, repl: options.port ? options.port + 2000 : 0, rsync: options.port ? options.port + RSYNC_PORT_SHIFT : 0 };
 
+  /** INFO of a 3.0.16 master, the fields a replica reads (pika-vectors-3.0.16-legacy, info/). */
+  function legacyInfo(): string {
+    const at = core.binlogPosition(0);
+    return [
+      '# Server', `pika_version:${profile === 'legacy-3.0' ? '3.0.16' : '2.3.6'}`, `tcp_port:${ports.resp}`, `server_id:${options.serverId ?? 1}`, '',
+      '# Data', `binlog_offset:${at.filenum} ${at.offset}`, '',
+      '# Replication(MASTER)', 'role:master', `connected_slaves:${legacy!.slaves.size}`, '',
+    ].join('\r\n');
+  }
+
   async function startLegacyServers(): Promise<void> {
     legacy = new LegacyReplication(core, {
       profile: profile as LegacyProfile, host, heartbeatPort: ports.repl, serverId: options.serverId ?? 1,
@@ -128,7 +138,7 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
       onWait: options.onLegacyWait, selfIp: options.selfIp ?? host, selfPort: () => ports.resp,
     });
     resp = new RespServer(core, {
-      host, port: ports.resp, requirepass: options.requirepass, infoReplication: () => `# Replication\r\nrole:master\r\nconnected_slaves:${legacy!.slaves.size}\r\n`,
+      host, port: ports.resp, requirepass: options.requirepass, infoReplication: () => legacyInfo(),
       extraCommand: (name, argv) => (name === 'trysync' ? legacy!.trysync(argv) : undefined),
     });
     ports.resp = await resp.listen();

@@ -25,6 +25,8 @@ export type PbPortProbe =
 export interface ProtocolProbes {
   masterHost: string;
   masterPort: number;
+  /** The PB replication port actually probed (default masterPort + 2000; differs with pika.repl.port). */
+  pbPortNumber?: number;
   pbPort?: PbPortProbe;
   /** The master's reply text to a TRYSYNC, when one was sent (only on the legacy path). */
   trysyncError?: string;
@@ -70,7 +72,7 @@ const TRYSYNC_UNKNOWN = /unknown (or unsupported )?command .?trysync/i;
  * `ProtocolDetectionError` that names the port, what it is for and the setting to change.
  */
 export function decideSyncProtocol(setting: SyncProtocolSetting, probes: ProtocolProbes): ProtocolDecision {
-  const pbPortNo = probes.masterPort + HEARTBEAT_PORT_SHIFT;
+  const pbPortNo = probes.pbPortNumber ?? probes.masterPort + HEARTBEAT_PORT_SHIFT;
   const where = `${probes.masterHost}:${pbPortNo}`;
   const versionProfile = probes.pikaVersion !== undefined ? profileFromVersion(probes.pikaVersion) : null;
   const legacyProfile = versionProfile && isLegacyProfile(versionProfile) ? versionProfile : null;

@@ -38,6 +38,13 @@ export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
   'pika.dbs': { doc: 'comma-separated DBs to capture (db0,db1,…); default every DB the master lists in MetaSync', check: DBS },
   'pika.replica.ip': { doc: 'IP announced to the master as this replica\'s identity; default the local address of the replication socket', check: HOST },
   'pika.replica.port': { doc: 'port announced with pika.replica.ip; default the local port of the replication socket (unique per connection)', check: PORT },
+  'sync.protocol': {
+    default: 'auto',
+    doc: 'replication protocol: pb = Pika 3.1+ (PB on pika.repl.port); legacy = Pika 2.x/3.0 (TRYSYNC on pika.port, heartbeat on pika.port + 2000, the master connects back to pika.replica.port + 1000); auto = a PB MetaSync probe on pika.repl.port, legacy when that port refuses or does not answer PB',
+    check: oneOf('auto', 'pb', 'legacy'),
+  },
+  'legacy.binlog.receiver.port': { doc: 'legacy: port the binlog receiver listens on; default pika.replica.port + 1000 (where the master connects; differ only behind port forwarding)', check: PORT },
+  'legacy.listen.host': { default: '0.0.0.0', doc: 'legacy: local address the binlog receiver listens on', check: HOST },
   'source.id': { required: true, doc: 'stable id of this Pika source; part of every source partition and event', check: NON_EMPTY },
   cluster: { required: true, doc: 'logical cluster name; used in the default topic names', check: (v) => (/^[A-Za-z0-9._-]+$/.test(v) ? undefined : `may only contain letters, digits, ".", "_" and "-", got "${v}"`) },
   'stream.mode': { default: 'dual', doc: 'dual = snapshot and binlog events in separate topics; single = both in topic.single', check: oneOf('dual', 'single') },
@@ -81,6 +88,9 @@ export interface PikaSourceSettings {
   dbs: string[] | undefined;
   replicaIp: string | undefined;
   replicaPort: number | undefined;
+  syncProtocol: 'auto' | 'pb' | 'legacy';
+  legacyReceiverPort: number | undefined;
+  legacyListenHost: string;
   sourceId: string;
   cluster: string;
   streamMode: StreamMode;
@@ -121,7 +131,20 @@ export function validatePikaSource(config: Record<string, string>): ConfigIssue[
     const missing = config['pika.replica.ip'] === undefined ? 'pika.replica.ip' : 'pika.replica.port';
     issues.push({ key: missing, message: 'pika.replica.ip and pika.replica.port go together: set both or neither' });
   }
+  if (config['sync.protocol'] === 'legacy') issues.push(...legacyIssues(config));
   return issues;
+}
+
+/** What a legacy (2.x/3.0) master needs: a reachable ip:port for it to connect back to (also checked when auto picks legacy). */
+export function legacyIssues(config: Record<string, string>): ConfigIssue[] {
+  const port = config['pika.replica.port'];
+  if (config['pika.replica.ip'] === undefined || port === undefined) {
+    return [{ key: 'pika.replica.port', message: 'a legacy (Pika 2.x/3.0) master needs pika.replica.ip and pika.replica.port: the address reported in TRYSYNC, which the master connects back to (port + 1000 binlog, port + 3000 rsync full sync)' }];
+  }
+  if (/^\d+$/.test(port) && Number(port) + 3000 > 65535 && config['legacy.binlog.receiver.port'] === undefined) {
+    return [{ key: 'pika.replica.port', message: `a legacy master connects back to pika.replica.port + 1000 and + 3000: ${port} + 3000 is not a valid port` }];
+  }
+  return [];
 }
 
 /** Typed settings of a config that `validatePikaSource` accepted. */
@@ -140,6 +163,9 @@ export function pikaSourceSettings(config: Record<string, string>): PikaSourceSe
     dbs: config['pika.dbs'] ? config['pika.dbs'].split(',').map((s) => s.trim()) : undefined,
     replicaIp: config['pika.replica.ip'],
     replicaPort: replicaPort === undefined ? undefined : Number(replicaPort),
+    syncProtocol: get('sync.protocol') as 'auto' | 'pb' | 'legacy',
+    legacyReceiverPort: config['legacy.binlog.receiver.port'] ? Number(config['legacy.binlog.receiver.port']) : undefined,
+    legacyListenHost: get('legacy.listen.host')!,
     sourceId: config['source.id']!,
     cluster,
     streamMode: get('stream.mode') as StreamMode,

@@ -48,6 +48,8 @@ export class PikaSourceMetrics {
   private readonly execTimes = new WeakMap<object, number>();
   private readonly snapshotTimings = new Map<string, SnapshotTiming>();
   private reconnectsSeen = 0;
+  private protocolKey: string | undefined;
+  private protocolLabels: Record<string, string> | undefined;
   private readonly g: Record<string, Gauge> = {};
   private readonly c: Record<string, Counter> = {};
 
@@ -71,6 +73,7 @@ export class PikaSourceMetrics {
     gauge('snapPercent', 'pika_source_snapshot_download_percent', 'Dump download progress in percent of files (the rsync2 meta lists file names, not sizes)');
     gauge('snapEta', 'pika_source_snapshot_download_eta_seconds', 'Estimated seconds until the dump is downloaded, from the file rate of this download; -1 when unknown');
     gauge('snapEvents', 'pika_source_snapshot_events_emitted', 'Snapshot events emitted (handed to the runtime) for the current or last full sync');
+    gauge('protocol', 'pika_source_sync_protocol_info', 'The replication protocol (pb, legacy) and Pika version profile in use: 1 for the current one', ['protocol', 'profile']);
     counter('reconnects', 'pika_source_reconnects_total', 'Reconnects of the replication connection to the master');
     counter('gaps', 'pika_source_gaps_total', 'Distinct binlog gaps met (purged, larger than the master, not at an item boundary, replication id changed, discontinuity); a restarted task meeting the same gap again does not count it twice', ['db', 'kind']);
     counter('fullSyncs', 'pika_source_full_syncs_total', 'Full syncs started (DBSync accepted by the master)', ['db']);
@@ -91,6 +94,17 @@ export class PikaSourceMetrics {
     s.committed = { filenum: end.filenum, offset: end.offset };
     const exec = this.execTimes.get(handle);
     if (exec !== undefined) s.committedExecTime = exec;
+  }
+
+  /** The protocol and version profile in use (the profile may become known later: the previous labels go to 0). */
+  protocol(protocol: string, profile: string | null): void {
+    const labels = { protocol, profile: profile ?? 'unknown' };
+    const key = `${labels.protocol}/${labels.profile}`;
+    if (key === this.protocolKey) return;
+    if (this.protocolLabels) this.g.protocol?.set(0, this.protocolLabels);
+    this.g.protocol?.set(1, labels);
+    this.protocolKey = key;
+    this.protocolLabels = labels;
   }
 
   gap(db: string, kind: string): void {

@@ -21,6 +21,9 @@ import { pikaSourceSettings, validatePikaSource, type PikaSourceSettings } from 
 import { parseCommittedOffset, sourceOffset, sourcePartition } from './offsets.ts';
 import { buildFilterDecider, type EventFilterDecider } from '../filters/index.ts';
 import { PikaSourceMetrics } from './metrics.ts';
+import { selectSyncProtocol, type ProtocolSelection } from './protocol-selection.ts';
+import { LegacySourceTask } from './legacy-source-task.ts';
+import type { LegacyTimings } from '../legacy/legacy-session.ts';
 
 const POLL_WAIT_MS = 500;
 const STATUS_EVERY_MS = 1000;
@@ -35,6 +38,9 @@ const gapsSeen = new Map<string, { gaps: Set<string>; reports: number }>();
 export interface PikaSourceTaskOptions {
   timings?: Partial<SessionTimings>;
   clock?: SessionClock;
+  legacyTimings?: Partial<LegacyTimings>;
+  /** sync.protocol=auto: how long the PB probe waits for an answer. */
+  probeTimeoutMs?: number;
 }
 
 export class PikaSourceTask implements SourceTask {
@@ -57,6 +63,9 @@ export class PikaSourceTask implements SourceTask {
   private fullSyncs = 0;
   private resyncs = 0;
   private readonly dumpWarnings: string[] = [];
+  /** sync.protocol's outcome; a legacy master's task path is `legacy` (everything below is the PB path). */
+  private selection: ProtocolSelection | undefined;
+  private legacy: LegacySourceTask | undefined;
 
   constructor(private readonly options: PikaSourceTaskOptions = {}) {}
 
@@ -73,6 +82,13 @@ export class PikaSourceTask implements SourceTask {
     const log = context.logger;
     if (Number(config['tasks.max'] ?? '1') > 1) {
       log.info('tasks.max > 1 is ignored: a Pika master is read over one replication connection, so this connector runs one task', { 'tasks.max': config['tasks.max'] });
+    }
+    this.selection = await selectSyncProtocol(s.syncProtocol, { host: s.host, port: s.port, replPort: s.replPort, password: s.password }, log, this.options.probeTimeoutMs);
+    this.metrics.protocol(this.selection.protocol, this.selection.profile);
+    if (this.selection.protocol === 'legacy') {
+      this.legacy = new LegacySourceTask(s, this.filter, context, this.metrics, this.selection, { timings: this.options.legacyTimings });
+      this.legacy.start();
+      return;
     }
     this.session = new ReplicationSession({
       host: s.host,
@@ -91,6 +107,7 @@ export class PikaSourceTask implements SourceTask {
   }
 
   async poll(): Promise<SourceRecord[]> {
+    if (this.legacy) return this.legacy.poll();
     let items: ReceivedItem[];
     const job = this.jobs[0];
     try {
@@ -181,6 +198,7 @@ export class PikaSourceTask implements SourceTask {
   }
 
   commitRecord(record: SourceRecord): void {
+    if (this.legacy) return this.legacy.commitRecord(record);
     const tracked = this.inflight.get(record);
     if (!tracked) return;
     this.inflight.delete(record);
@@ -189,10 +207,15 @@ export class PikaSourceTask implements SourceTask {
   }
 
   commit(): void {
+    if (this.legacy) return this.legacy.commit();
     this.flushAcks();
   }
 
   async stop(): Promise<void> {
+    if (this.legacy && !this.stopped) {
+      this.stopped = true;
+      return this.legacy.stop();
+    }
     if (this.stopped || !this.session) return;
     this.stopped = true;
     this.abort.abort();
@@ -330,13 +353,16 @@ export class PikaSourceTask implements SourceTask {
 
   private reportStatus(): void {
     const master = this.session.master;
+    if (master) this.metrics.protocol('pb', master.profile);
     this.metrics.sample({
       msSinceLastAck: this.session.msSinceLastAck(),
       itemsAwaitingCommit: this.tracker.pending,
       reconnects: this.session.stats.reconnects,
       snapshots: Object.fromEntries([...this.lastJobs].map(([db, job]) => [db, job.status()])),
     });
+    const selection = this.selection;
     this.context.reportStatus({
+      sync_protocol: selection ? { setting: selection.setting, protocol: 'pb', profile: master?.profile ?? selection.profile, reason: selection.reason } : null,
       replication: {
         streaming: this.session.isStreaming,
         generation: this.session.currentGeneration,
