@@ -53,7 +53,7 @@ export class DataBlockReader {
       this.current = { ...w, buf: await this.read(w) };
     }
     const cur = this.current;
-    if (cur.last + 1 < this.table.dataBlocks.length) {
+    if (cur.last + 1 < this.table.dataBlocks.count) {
       const next = this.window(cur.last + 1, Math.min(cur.bytes * 2, MAX_WINDOW));
       const read = this.read(next);
       read.catch(() => undefined); // awaited (and its error reported) only if the scan gets there
@@ -73,15 +73,14 @@ export class DataBlockReader {
   /** Blocks i… that fit in `bytes` (at least block i), contiguous in the file. */
   private window(i: number, bytes: number): Window {
     const blocks = this.table.dataBlocks;
-    const first = blocks[i]!;
-    this.table.checkBlockBounds(first, 'data');
-    const start = first.offset;
-    let end = start + first.size + BLOCK_TRAILER;
+    this.table.checkBlockBounds(blocks.handle(i), 'data');
+    const start = blocks.offset(i);
+    let end = start + blocks.size(i) + BLOCK_TRAILER;
     let last = i;
-    while (last + 1 < blocks.length) {
-      const h = blocks[last + 1]!;
-      const hEnd = h.offset + h.size + BLOCK_TRAILER;
-      if (h.offset < end || hEnd - start > bytes || hEnd > this.table.fileSize) break;
+    while (last + 1 < blocks.count) {
+      const hStart = blocks.offset(last + 1);
+      const hEnd = hStart + blocks.size(last + 1) + BLOCK_TRAILER;
+      if (hStart < end || hEnd - start > bytes || hEnd > this.table.fileSize) break;
       end = hEnd;
       last++;
     }
@@ -89,14 +88,14 @@ export class DataBlockReader {
   }
 
   private async read(w: Window): Promise<Uint8Array> {
-    const h = this.table.dataBlocks[w.last]!;
-    const buf = new Uint8Array(h.offset + h.size + BLOCK_TRAILER - w.start);
+    const blocks = this.table.dataBlocks;
+    const buf = new Uint8Array(blocks.offset(w.last) + blocks.size(w.last) + BLOCK_TRAILER - w.start);
     await this.table.readInto(buf, w.start, 'data');
     return buf;
   }
 
   private decode(i: number, w: Window & { buf: Uint8Array }): Block {
-    const h = this.table.dataBlocks[i]!;
+    const h = this.table.dataBlocks.handle(i);
     const at = h.offset - w.start;
     const raw = w.buf.subarray(at, at + h.size + BLOCK_TRAILER);
     let data = this.table.unpackBlock(h, raw, 'data');

@@ -94,7 +94,7 @@ export class LevelIterator implements InternalIterator {
         return this.iter.valid ? undefined : this.toBlockStart(this.blockIndex + 1);
       }
       const b = this.findBlock(target, this.blockIndex + 1);
-      if (b < t.dataBlocks.length) return this.seekInBlock(b, target);
+      if (b < t.dataBlocks.count) return this.seekInBlock(b, target);
       return this.seekFile(target, this.fileIndex + 1);
     }
     return this.seekFile(target, 0);
@@ -143,7 +143,7 @@ export class LevelIterator implements InternalIterator {
   /** First block at or after `from` whose index separator is >= target (the block count when none is). */
   private findBlock(target: Uint8Array, from: number): number {
     let lo = from;
-    let hi = this.table!.dataBlocks.length;
+    let hi = this.table!.dataBlocks.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.separatorAtLeast(mid, target)) hi = mid;
@@ -154,13 +154,13 @@ export class LevelIterator implements InternalIterator {
 
   private separatorAtLeast(block: number, target: Uint8Array): boolean {
     const t = this.table!;
-    const sep = t.indexKeys[block]!;
+    const sep = t.dataBlocks.key(block);
     const c = t.properties.indexKeyIsUserKey ? this.ucmp(sep, sep.length, target, target.length - 8) : this.icmp(sep, sep.length, target, target.length);
     return c >= 0;
   }
 
   private seekInBlock(b: number, target: Uint8Array): Step {
-    if (b >= this.table!.dataBlocks.length) return this.toFileStart(this.fileIndex + 1);
+    if (b >= this.table!.dataBlocks.count) return this.toFileStart(this.fileIndex + 1);
     if (b === this.blockIndex && this.iter.block) return this.finishSeekInBlock(b, target);
     const block = this.reader!.tryGet(b);
     if (!block) {
@@ -190,7 +190,7 @@ export class LevelIterator implements InternalIterator {
         this.valid = false;
         return undefined;
       }
-      if (i >= t.dataBlocks.length) return this.toFileStart(this.fileIndex + 1);
+      if (i >= t.dataBlocks.count) return this.toFileStart(this.fileIndex + 1);
       const block = this.reader!.tryGet(i);
       if (!block) {
         const at = i;
@@ -244,7 +244,8 @@ export class LevelIterator implements InternalIterator {
 
   private corrupted(err: unknown): RocksDbFormatError {
     if (err instanceof RocksDbFormatError) return err;
-    const h = this.table?.dataBlocks[this.blockIndex];
-    return new RocksDbFormatError(this.source, `data block is corrupted: ${(err as Error).message}`, h?.offset, err);
+    const t = this.table;
+    const at = t && this.blockIndex >= 0 && this.blockIndex < t.dataBlocks.count ? t.dataBlocks.offset(this.blockIndex) : undefined;
+    return new RocksDbFormatError(this.source, `data block is corrupted: ${(err as Error).message}`, at, err);
   }
 }

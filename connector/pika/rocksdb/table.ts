@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Block, BlockIter } from './block.ts';
+import { BlockIndex } from './block-index.ts';
 import { blockChecksum, checksumContextModifier, initChecksums } from './checksum.ts';
 import { ByteReader, readU32, readU64 } from './coding.ts';
 import { compressionName, uncompressBlock } from './compression.ts';
@@ -54,8 +55,7 @@ export class Table {
   readonly footer: Footer;
   readonly properties: TableProperties;
   /** Index separators (internal keys, or user keys when `indexKeyIsUserKey`) and data block handles. */
-  readonly indexKeys: Uint8Array[];
-  readonly dataBlocks: BlockHandle[];
+  readonly dataBlocks = new BlockIndex();
   private readonly fh: FileHandle;
 
   private constructor(path: string, fh: FileHandle, size: number, footer: Footer, props: TableProperties) {
@@ -65,8 +65,6 @@ export class Table {
     this.fileSize = size;
     this.footer = footer;
     this.properties = props;
-    this.indexKeys = [];
-    this.dataBlocks = [];
   }
 
   static async open(path: string): Promise<Table> {
@@ -166,22 +164,20 @@ export class Table {
     const p = this.properties;
     const top = await this.readBlock(handle, 'index');
     if (p.indexType === IndexType.twoLevel) {
-      for (const h of this.decodeIndexBlock(top, handle.offset).handles) {
-        const part = this.decodeIndexBlock(await this.readBlock(h, 'index partition'), h.offset);
-        this.indexKeys.push(...part.keys);
-        this.dataBlocks.push(...part.handles);
+      const partitions = new BlockIndex();
+      this.decodeIndexBlock(top, handle.offset, partitions);
+      for (let i = 0; i < partitions.count; i++) {
+        const h = partitions.handle(i);
+        this.decodeIndexBlock(await this.readBlock(h, 'index partition'), h.offset, this.dataBlocks);
       }
     } else {
-      const all = this.decodeIndexBlock(top, handle.offset);
-      this.indexKeys.push(...all.keys);
-      this.dataBlocks.push(...all.handles);
+      this.decodeIndexBlock(top, handle.offset, this.dataBlocks);
     }
+    this.dataBlocks.trim();
   }
 
-  private decodeIndexBlock(data: Uint8Array, offset: number): { keys: Uint8Array[]; handles: BlockHandle[] } {
+  private decodeIndexBlock(data: Uint8Array, offset: number, into: BlockIndex): void {
     const p = this.properties;
-    const keys: Uint8Array[] = [];
-    const handles: BlockHandle[] = [];
     try {
       const it = new BlockIter(new Block(data), p.indexValueIsDeltaEncoded);
       let prev: BlockHandle | undefined;
@@ -192,15 +188,13 @@ export class Table {
           const delta = r.varsigned64();
           h = { offset: prev.offset + prev.size + BLOCK_TRAILER, size: prev.size + delta };
         } else h = decodeBlockHandle(r);
-        keys.push(it.key.slice());
-        handles.push(h);
+        into.add(it.key, h);
         prev = h;
       }
     } catch (err) {
       if (err instanceof RocksDbFormatError) throw err;
       throw new RocksDbFormatError(this.path, `index block is corrupted: ${(err as Error).message}`, offset, err);
     }
-    return { keys, handles };
   }
 }
 

@@ -137,7 +137,7 @@ describe('damaged SST files', () => {
     const dbDir = await copyDb0('flip');
     const sst = join(dbDir, '0', '000022.sst');
     const t = await Table.open(sst);
-    const block = t.dataBlocks[5]!;
+    const block = t.dataBlocks.handle(5);
     await t.close();
     const fh = await open(sst, 'r+');
     const one = Buffer.alloc(1);
