@@ -1,15 +1,10 @@
 // One rsync2 connection shared by up to 4 readers (pika-protocol.md §7.2). The master serves requests on a pool of
 // threads, so replies may come out of order; like Pika's own client (WaitObjectManager), a reply is matched to its
 // request by (type, reader_index) and, for files, (filename, offset). Replies nobody waits for are dropped.
-import { encodeFrame, FrameDecoder } from '../protocol/frame-decoder.ts';
-import {
-  decodeRsyncResponse,
-  encodeRsyncRequest,
-  RsyncType,
-  type RsyncRequestInput,
-  type RsyncResponse,
-} from '../protocol/messages.ts';
+import { encodeFrame } from '../protocol/frame-decoder.ts';
+import { encodeRsyncRequest, RsyncType, type RsyncRequestInput } from '../protocol/messages.ts';
 import { RsyncError, RsyncTimeoutError } from './errors.ts';
+import { decodeReply, FrameSplitter, type RsyncReply } from './reply-decoder.ts';
 import type { RsyncTransport } from './transport.ts';
 
 /** Pika's master indexes a fixed array of 4 readers without a bounds check: anything else crashes it. */
@@ -19,7 +14,7 @@ export const MAX_READERS = 4;
 export const CONNECTION_LOST = 'PIKA_RSYNC_CONNECTION_LOST';
 
 interface Pending {
-  resolve(r: RsyncResponse): void;
+  resolve(r: RsyncReply): void;
   reject(e: Error): void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -28,11 +23,9 @@ function matchKey(type: number, reader: number, filename?: string, offset?: bigi
   return type === RsyncType.kRsyncFile ? `f:${reader}:${filename}:${BigInt(offset ?? 0)}` : `m:${reader}`;
 }
 
-const ownsMemory = (b: Buffer): boolean => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
-
 export class RsyncChannel {
   /** Replies hold at most one ≤ 4 MiB chunk (or a meta list): anything near this limit is garbage. */
-  private readonly decoder = new FrameDecoder({ maxFrameLength: 64 * 1024 * 1024 });
+  private readonly frames = new FrameSplitter(64 * 1024 * 1024);
   private readonly pending = new Map<string, Pending>();
   private closedWith: Error | undefined;
   /** Replies that matched no outstanding request (late replies after a timeout). */
@@ -53,7 +46,7 @@ export class RsyncChannel {
    * `RsyncError` when the connection breaks or a reply is malformed. At most one request per match key may be
    * outstanding. `reader_index` outside 0..3 is refused before anything is sent.
    */
-  request(req: RsyncRequestInput, timeoutMs: number): Promise<RsyncResponse> {
+  request(req: RsyncRequestInput, timeoutMs: number): Promise<RsyncReply> {
     if (!Number.isInteger(req.reader_index) || req.reader_index < 0 || req.reader_index >= MAX_READERS) {
       return Promise.reject(new RangeError(`rsync2 reader_index must be 0..${MAX_READERS - 1}, got ${req.reader_index}`));
     }
@@ -61,7 +54,7 @@ export class RsyncChannel {
     const key = matchKey(req.type, req.reader_index, req.file_req?.filename, req.file_req?.offset);
     if (this.pending.has(key)) return Promise.reject(new Error(`rsync2 request ${key} is already outstanding`));
     const what = req.file_req ? `file ${req.file_req.filename}@${req.file_req.offset} (${req.db_name})` : `meta (${req.db_name})`;
-    return new Promise<RsyncResponse>((resolve, reject) => {
+    return new Promise<RsyncReply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(key);
         reject(new RsyncTimeoutError(what, timeoutMs));
@@ -77,13 +70,9 @@ export class RsyncChannel {
   }
 
   private receive(chunk: Uint8Array): void {
-    let payloads: Buffer[];
-    let responses: RsyncResponse[];
+    let responses: RsyncReply[];
     try {
-      payloads = this.decoder.push(chunk);
-      // Decoded `data` fields are views into their payload. A payload assembled from several socket chunks owns
-      // its memory (the big file chunks); one lying inside a socket chunk is copied so that chunk is not pinned.
-      responses = payloads.map((p) => decodeRsyncResponse(ownsMemory(p) ? p : Buffer.from(p)));
+      responses = this.frames.push(chunk).map(decodeReply);
     } catch (err) {
       this.fail(new RsyncError(`rsync2 reply from the master is malformed: ${(err as Error).message}`, { cause: err }));
       this.transport.close();

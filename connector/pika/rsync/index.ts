@@ -1,5 +1,5 @@
 // rsync2 full-sync download (pika-protocol.md §7.2): the public surface of this folder.
-export { downloadDump, completedDownload, dumpDirName, MAX_CHUNK_BYTES } from './rsync-client.ts';
+export { downloadDump, completedDownload, removeDownload, dumpDirName, MAX_CHUNK_BYTES, CHECKPOINT_BYTES } from './rsync-client.ts';
 export type { RsyncDownloadOptions, RsyncDownloadResult, RsyncProgress } from './rsync-client.ts';
 export { tcpTransportFactory } from './transport.ts';
 export type { RsyncTransport, RsyncTransportFactory } from './transport.ts';

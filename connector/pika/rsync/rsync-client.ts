@@ -3,11 +3,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RsyncStatusCode, RsyncType, type RsyncResponse } from '../protocol/messages.ts';
+import { RsyncStatusCode, RsyncType } from '../protocol/messages.ts';
 import { CONNECTION_LOST, MAX_READERS, RsyncChannel } from './channel.ts';
 import { NewerDumpError, RsyncError, RsyncTimeoutError } from './errors.ts';
 import { fetchFile, throwIfAborted } from './file-fetch.ts';
 import { checkMetaList, localPath } from './file-names.ts';
+import type { RsyncReply } from './reply-decoder.ts';
 import { loadJournal, removeJournal, saveJournal, type DownloadJournal } from './journal.ts';
 import type { RsyncTransportFactory } from './transport.ts';
 import { docRef } from '../../../runtime/api/index.ts';
@@ -179,13 +180,17 @@ export async function completedDownload(dir: string, db: string): Promise<{ snap
 
 /**
  * Deletes the local copy of dump `snapshotUuid` of `db` (its directory and, when it names that dump, the journal),
- * once its snapshot is safely in Kafka. Another dump's download in the same directory is left alone.
+ * once its snapshot is safely in Kafka. Another dump's download in the same directory is left alone. True when
+ * there was something to delete.
  */
-export async function removeDownload(dir: string, db: string, snapshotUuid: string): Promise<void> {
+export async function removeDownload(dir: string, db: string, snapshotUuid: string): Promise<boolean> {
   const dbDir = dbDirOf({ dir, db });
+  const dumpDir = join(dbDir, dumpDirName(snapshotUuid));
   const j = await loadJournal(dbDir).catch(() => undefined);
+  const existed = j?.snapshot_uuid === snapshotUuid || (await stat(dumpDir).then(() => true, () => false));
   if (j?.snapshot_uuid === snapshotUuid) await removeJournal(dbDir);
-  await rm(join(dbDir, dumpDirName(snapshotUuid)), { recursive: true, force: true });
+  await rm(dumpDir, { recursive: true, force: true });
+  return existed;
 }
 
 async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<RsyncDownloadResult, 'restarts'>> {
@@ -275,11 +280,11 @@ async function downloadOnce(channel: RsyncChannel, opts: Opts): Promise<Omit<Rsy
   return { db: opts.db, snapshotUuid: uuid, dumpDir, files: { ...journal.files }, filesResumed, partsResumed, bytesReceived: progress.bytesReceived };
 }
 
-function requestMeta(channel: RsyncChannel, opts: Opts): Promise<RsyncResponse> {
+function requestMeta(channel: RsyncChannel, opts: Opts): Promise<RsyncReply> {
   return channel.request({ type: RsyncType.kRsyncMeta, reader_index: 0, db_name: opts.db, slot_id: 0 }, opts.requestTimeoutMs);
 }
 
-async function pollMeta(channel: RsyncChannel, opts: Opts): Promise<RsyncResponse> {
+async function pollMeta(channel: RsyncChannel, opts: Opts): Promise<RsyncReply> {
   const start = opts.now();
   let delay = opts.metaPollInitialMs;
   for (let attempt = 1; ; attempt++) {

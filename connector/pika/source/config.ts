@@ -69,6 +69,11 @@ export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
     doc: 'a string (or one element) over snapshot.max.bytes.per.event: fail = stop the task; skip = leave it out (logged, counted in snapshot-end); dlq = send it to errors.deadletterqueue.topic.name',
     check: (v, config) => oneOf('fail', 'skip', 'dlq')(v, config) ?? (v === 'dlq' && !config['errors.deadletterqueue.topic.name'] ? 'dlq needs errors.deadletterqueue.topic.name' : undefined),
   },
+  'snapshot.download.cleanup': {
+    default: 'true',
+    doc: 'true = delete a DB\'s downloaded dump (under snapshot.dir) once its snapshot-end event is committed to Kafka; false = keep it (e.g. to inspect it). Until that commit the dump is always kept, so a restarted snapshot resumes from the local copy',
+    check: oneOf('true', 'false'),
+  },
   'snapshot.fetch.max.bytes.per.second': { default: '0', doc: 'throttle of the dump download (bytes/s, 0 = unlimited), to spare the master\'s disk and network like Pika\'s throttle-bytes-per-second', check: intAtLeast(0) },
   'poll.max.records': { default: '4000', doc: 'binlog items handed to the runtime per poll at most', check: intAtLeast(1, 1_000_000) },
   'pika.ping.interval.ms': { default: '2000', doc: 'longest time without a request to the master per DB (ping); at most 5000', check: intAtLeast(1, 5000) },
@@ -105,6 +110,7 @@ export interface PikaSourceSettings {
   snapshotMaxBytesPerEvent: number;
   snapshotOversizePolicy: 'fail' | 'skip' | 'dlq';
   snapshotFetchBytesPerSecond: number;
+  snapshotDownloadCleanup: boolean;
   pollMaxRecords: number;
   pingIntervalMs: number;
   silenceTimeoutMs: number;
@@ -179,6 +185,7 @@ export function pikaSourceSettings(config: Record<string, string>): PikaSourceSe
     snapshotMaxBytesPerEvent: Number(get('snapshot.max.bytes.per.event')),
     snapshotOversizePolicy: get('snapshot.oversize.policy') as 'fail' | 'skip' | 'dlq',
     snapshotFetchBytesPerSecond: Number(get('snapshot.fetch.max.bytes.per.second')),
+    snapshotDownloadCleanup: get('snapshot.download.cleanup') === 'true',
     pollMaxRecords: Number(get('poll.max.records')),
     pingIntervalMs: Number(get('pika.ping.interval.ms')),
     silenceTimeoutMs: Number(get('pika.silence.timeout.ms')),

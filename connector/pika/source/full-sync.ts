@@ -5,7 +5,7 @@
 import type { Logger, SourceOffset } from '../../../runtime/api/index.ts';
 import type { BinlogPosition } from '../binlog/item.ts';
 import { readDumpInfo } from '../dump/index.ts';
-import { completedDownload, downloadDump, tcpTransportFactory, type RsyncProgress } from '../rsync/index.ts';
+import { completedDownload, downloadDump, removeDownload, tcpTransportFactory, type RsyncProgress } from '../rsync/index.ts';
 import { snapshotEvents, type SnapshotOptions, type SnapshotRecord } from '../snapshot/index.ts';
 import { throttledTransport } from './throttled-transport.ts';
 
@@ -19,6 +19,8 @@ export interface FullSyncSettings {
   signal: AbortSignal;
   /** The committed snapshot position of this DB, when a snapshot was in progress. */
   resumeFrom: SourceOffset | undefined;
+  /** A deletion of this DB's previous download still running: the download starts after it. */
+  after?: Promise<void>;
   onWarning(message: string): void;
 }
 
@@ -32,6 +34,8 @@ export interface FullSyncStatus {
   files_total: number;
   bytes_downloaded: number;
   files_resumed: number;
+  /** Bytes of half-fetched files kept from an interrupted download (only the rest was fetched). */
+  bytes_resumed: number;
   events_emitted: number;
   resumed_after: string | null;
 }
@@ -47,6 +51,7 @@ export class FullSyncJob {
   /** Operators follow a long full sync in the log: one progress line at most every PROGRESS_LOG_MS. */
   private lastProgressLogAt = 0;
   private filesResumed = 0;
+  private bytesResumed = 0;
   private eventsEmitted = 0;
   private resumedAfter: string | null = null;
   private download: Promise<string> | undefined;
@@ -139,6 +144,7 @@ export class FullSyncJob {
       files_total: p?.filesTotal ?? 0,
       bytes_downloaded: p?.bytesDone ?? 0,
       files_resumed: this.filesResumed,
+      bytes_resumed: this.bytesResumed,
       events_emitted: this.eventsEmitted,
       resumed_after: this.resumedAfter,
     };
@@ -148,8 +154,20 @@ export class FullSyncJob {
     await this.events?.return(undefined);
   }
 
+  /**
+   * Deletes the local copy of this job's dump (call once its snapshot-end is committed to Kafka: until then a
+   * restart resumes the snapshot from it). False when there is nothing known to delete.
+   */
+  async removeDownload(): Promise<boolean> {
+    if (this.state !== 'done' || !this.dumpUuid) return false;
+    if (!(await removeDownload(this.s.dir, this.db, this.dumpUuid))) return false;
+    this.s.logger.info('downloaded dump deleted: its snapshot is committed to Kafka', { db: this.db, dump_uuid: this.dumpUuid, dir: this.s.dir });
+    return true;
+  }
+
   private async fetch(): Promise<string> {
     const { s, db } = this;
+    await s.after;
     const resume = s.resumeFrom;
     if (resume) {
       const local = await completedDownload(s.dir, db);
@@ -171,8 +189,10 @@ export class FullSyncJob {
       onWarning: (m) => s.onWarning(m),
     });
     this.filesResumed = result.filesResumed;
+    this.bytesResumed = Object.values(result.partsResumed).reduce((a, b) => a + b, 0);
     s.logger.info('dump downloaded', {
-      db, dump_uuid: result.snapshotUuid, files: Object.keys(result.files).length, files_resumed: result.filesResumed, bytes_received: result.bytesReceived, restarts: result.restarts,
+      db, dump_uuid: result.snapshotUuid, files: Object.keys(result.files).length, files_resumed: result.filesResumed,
+      parts_resumed: result.partsResumed, bytes_received: result.bytesReceived, restarts: result.restarts,
     });
     return result.dumpDir;
   }

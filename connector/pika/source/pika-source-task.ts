@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ConnectError, docRef, extendMessage, type Logger, type SourceOffset, type SourceRecord, type SourceTask, type SourceTaskContext, type TaskConfig } from '../../../runtime/api/index.ts';
 import { parseSnapshotPosition, type SnapshotRecord } from '../snapshot/index.ts';
 import { FullSyncJob } from './full-sync.ts';
+import { removeDownload } from '../rsync/index.ts';
 import { binlogItemToEvents, dbIndexFromName } from '../events/binlog-events.ts';
 import { eventKafkaKey, eventPartitionKey } from '../events/kafka-keys.ts';
 import { formatPosition } from '../binlog/item.ts';
@@ -66,6 +67,10 @@ export class PikaSourceTask implements SourceTask {
   /** sync.protocol's outcome; a legacy master's task path is `legacy` (everything below is the PB path). */
   private selection: ProtocolSelection | undefined;
   private legacy: LegacySourceTask | undefined;
+  /** snapshot-end records not yet committed → their job (its download is deleted once they are). */
+  private readonly endRecords = new Map<SourceRecord, FullSyncJob>();
+  /** Per DB, the deletion of a downloaded dump in progress (a new download of that DB waits for it). */
+  private readonly cleanups = new Map<string, Promise<void>>();
 
   constructor(private readonly options: PikaSourceTaskOptions = {}) {}
 
@@ -147,7 +152,7 @@ export class PikaSourceTask implements SourceTask {
       ? { ...sourceOffset(job.dumpOffset!, 0, 0, this.session.master?.replicationId ?? null, undefined), snapshot_dump_uuid: job.dumpUuid ?? null }
       : r.offset;
     const decision = this.filter(r.event);
-    return {
+    const record: SourceRecord = {
       sourcePartition: partition,
       sourceOffset: offset,
       topic: s.streamMode === 'single' ? s.topicSingle : s.topicSnapshot,
@@ -158,6 +163,8 @@ export class PikaSourceTask implements SourceTask {
       ...(r.dlqReason !== undefined ? { deadLetterReason: r.dlqReason } : {}),
       ...(decision.pass ? {} : { filteredBy: decision.reason }),
     };
+    if (end) this.endRecords.set(record, job);
+    return record;
   }
 
   private onDumpAccepted(db: string): void {
@@ -168,7 +175,7 @@ export class PikaSourceTask implements SourceTask {
     const job = new FullSyncJob(db, {
       host: s.host,
       rsyncPort: s.rsyncPort,
-      dir: s.snapshotDir ?? join('data', 'pika-connect', this.context.connectorName, 'dumps'),
+      dir: this.snapshotDir(),
       bytesPerSecond: s.snapshotFetchBytesPerSecond,
       snapshot: {
         db,
@@ -182,6 +189,7 @@ export class PikaSourceTask implements SourceTask {
       logger: log,
       signal: this.abort.signal,
       resumeFrom: this.snapshotResume.get(db),
+      after: this.cleanups.get(db),
       onWarning: (m) => this.onDumpWarning(db, m),
     });
     this.snapshotResume.delete(db);
@@ -197,8 +205,33 @@ export class PikaSourceTask implements SourceTask {
     if (this.dumpWarnings.length < 20) this.dumpWarnings.push(`${db}: ${message}`);
   }
 
+  private snapshotDir(): string {
+    return this.settings.snapshotDir ?? join('data', 'pika-connect', this.context.connectorName, 'dumps');
+  }
+
+  /**
+   * snapshot.download.cleanup: deletes a downloaded dump in the background, after any earlier deletion for the DB.
+   * `remove` resolves true when it deleted something.
+   */
+  private cleanUp(db: string, remove: () => Promise<boolean>): void {
+    if (!this.settings.snapshotDownloadCleanup) return;
+    const done = (this.cleanups.get(db) ?? Promise.resolve())
+      .then(remove)
+      .then(
+        () => {},
+        (err: unknown) => this.context.logger.warn('could not delete the downloaded dump; it stays on disk', { db, dir: this.snapshotDir(), error: (err as Error).message }),
+      );
+    this.cleanups.set(db, done);
+  }
+
   commitRecord(record: SourceRecord): void {
     if (this.legacy) return this.legacy.commitRecord(record);
+    const job = this.endRecords.get(record);
+    if (job) {
+      this.endRecords.delete(record);
+      // Its snapshot-end is in Kafka now. A newer full sync of the DB (resync) owns the directory: it cleans up.
+      if (this.lastJobs.get(job.db) === job) this.cleanUp(job.db, () => job.removeDownload());
+    }
     const tracked = this.inflight.get(record);
     if (!tracked) return;
     this.inflight.delete(record);
@@ -220,6 +253,7 @@ export class PikaSourceTask implements SourceTask {
     this.stopped = true;
     this.abort.abort();
     for (const job of this.jobs) await job.close().catch(() => {});
+    await Promise.all(this.cleanups.values());
     await this.session.stop();
     this.reportStatus();
   }
@@ -250,6 +284,15 @@ export class PikaSourceTask implements SourceTask {
         throw gap;
       }
       log.info('resuming from the committed offset', { db, position: formatPosition(position), logic_id: position.logicId });
+      // A crash between the commit of snapshot-end and the deletion of its dump left the dump behind.
+      const leftover = committed.snapshot_dump_uuid;
+      if (typeof leftover === 'string' && /^[0-9a-f]{32}$/.test(leftover) && !this.lastJobs.has(db)) {
+        this.cleanUp(db, async () => {
+          const removed = await removeDownload(this.snapshotDir(), db, leftover);
+          if (removed) log.info('downloaded dump deleted: its snapshot was committed to Kafka before the restart', { db, dump_uuid: leftover });
+          return removed;
+        });
+      }
       return position;
     }
     if (s.snapshotMode === 'never') {

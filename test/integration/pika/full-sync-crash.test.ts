@@ -1,12 +1,13 @@
 // SIGKILL of the worker during a full sync — while the dump downloads (throttled, so it takes a while) and while
 // its snapshot events are emitted — 10 times in all, each kill only after that incarnation made progress (a
 // downloaded file / a committed snapshot transaction). Afterwards: every snapshot event exactly once, snapshot +
-// binlog replayed = the master, the download resumed from its journal (kept files), and every restart during
-// emission resumed after the last committed event of the same dump instead of starting over.
+// binlog replayed = the master, the download resumed from its journal (kept files), every restart during
+// emission resumed after the last committed event of the same dump instead of starting over, and the dump is
+// deleted once the snapshot-end is committed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPikaMaster } from '../../pika-master/index.ts';
 import { rocksDbMissing } from '../../fixtures/rocksdb-gen/build.ts';
@@ -101,6 +102,9 @@ test(`SIGKILL ${KILLS} times during a full sync (download and snapshot emission)
     assert.ok(resumes.length >= emissionKills, `each restart after an emission kill resumed (${resumes.length} resume lines, ${emissionKills} kills)`);
     assert.ok(resumes.every((r) => r.stage === 'keys' || r.stage === 'start'));
     assert.equal(logLines(logs, 'restarts from its beginning').length, 0, 'no snapshot restart');
+    // snapshot.download.cleanup (default true): the dump was kept through every kill and deleted after snapshot-end.
+    assert.deepEqual(readdirSync(join(dumps, 'db0')).filter((n) => n.startsWith('dump-')), [], 'the downloaded dump is deleted once snapshot-end is committed');
+    assert.equal(logLines(logs, 'downloaded dump deleted').length, 1);
   } finally {
     for (const w of workers) if (w.child.exitCode === null) await w.kill('SIGKILL');
     await master.stop();
