@@ -1,5 +1,5 @@
 import type { Converter } from '../api/converter.ts';
-import type { SourceRecord, SourceOffset } from '../api/record.ts';
+import type { SourceRecord, SourceOffset, SourcePartition } from '../api/record.ts';
 import type { SourceTask, SourceTaskContext, TaskConfig, TaskMetricsFacade } from '../api/task.ts';
 import { ConnectError } from '../api/errors.ts';
 import type { KafkaClient, OutgoingRecord, TransactionalProducer } from '../kafka/types.ts';
@@ -12,6 +12,28 @@ import type { TopicManager } from './topic-manager.ts';
 import { TaskMetrics } from './task-metrics.ts';
 import type { PauseGate } from './pause-gate.ts';
 import { DeadLetterRouter, type ErrorHandlingSettings } from './dead-letter.ts';
+
+/** What one poll returned, converted. */
+interface Batch {
+  records: SourceRecord[];
+  outgoing: OutgoingRecord[];
+}
+
+/** Records converted between two turns of the event loop. */
+const YIELD_EVERY = 200;
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+const EMPTY_BATCH: Batch = { records: [], outgoing: [] };
+
+function distinctTopics(records: OutgoingRecord[]): string[] {
+  const topics: string[] = [];
+  let last: string | undefined;
+  for (const r of records) {
+    if (r.topic !== last && !topics.includes(r.topic)) topics.push(r.topic);
+    last = r.topic;
+  }
+  return topics;
+}
 
 export interface TaskRunnerSettings {
   connectorName: string;
@@ -82,24 +104,37 @@ export class TaskRunner {
     return this.connectorStatus;
   }
 
-  /** Runs until `signal` aborts (graceful: the open transaction is committed) or an error is thrown. */
+  /**
+   * Runs until `signal` aborts (graceful: what was polled is sent and committed) or an error is thrown.
+   *
+   * Pipelined: while one batch's send and commit are in flight, the next poll and its conversion run, so the task's
+   * CPU work overlaps the broker's. The exactly-once invariant is unchanged: a batch's records and offsets go into
+   * one transaction, and the task hears of them (`commitRecord`, `commit`) only after that transaction committed.
+   * The task is never called concurrently: its callbacks run once both the commit and the overlapping poll are done.
+   */
   async run(signal: AbortSignal): Promise<void> {
     const { logger } = this.deps;
     try {
       await this.startIncarnation(signal);
-      while (!signal.aborted) {
-        if (this.deps.pauseGate?.paused) {
-          if (this.txn.state === 'in_transaction') await this.commit();
-          await this.deps.pauseGate.park(signal);
+      let batch = await this.pollBatch();
+      for (;;) {
+        const stopping = signal.aborted;
+        const pausing = !stopping && this.deps.pauseGate?.paused === true;
+        const inflight = this.sendAndMaybeCommit(batch, stopping || pausing);
+        if (stopping || pausing) {
+          await this.notifyCommitted(await inflight);
+          if (stopping) break;
+          await this.deps.pauseGate!.park(signal);
+          batch = signal.aborted ? EMPTY_BATCH : await this.pollBatch();
           continue;
         }
-        const pollStart = this.now();
-        const records = await this.task!.poll();
-        this.metrics.recordPoll(records.length, this.now() - pollStart, this.now());
-        if (records.length > 0) await this.write(records);
-        if (this.boundaryReached()) await this.commit();
+        const next = this.pollBatch();
+        const [sent, polled] = await Promise.allSettled([inflight, next]);
+        if (sent.status === 'rejected') throw sent.reason;
+        await this.notifyCommitted(sent.value);
+        if (polled.status === 'rejected') throw polled.reason;
+        batch = polled.value;
       }
-      if (this.txn.state === 'in_transaction') await this.commit();
     } catch (error) {
       this.metrics.failures++;
       await this.abortQuietly(error);
@@ -108,6 +143,24 @@ export class TaskRunner {
       await this.shutdown();
       logger.debug('task incarnation ended');
     }
+  }
+
+  /** One poll and the conversion of its records (topics made sure to exist). */
+  private async pollBatch(): Promise<Batch> {
+    const pollStart = this.now();
+    const records = await this.task!.poll();
+    this.metrics.recordPoll(records.length, this.now() - pollStart, this.now());
+    if (records.length === 0) return EMPTY_BATCH;
+    const outgoing = await this.convert(records);
+    await this.deps.topics.ensure(distinctTopics(outgoing));
+    return { records, outgoing };
+  }
+
+  /** Sends the batch into the open transaction (begun if needed); commits at a boundary or when `force`d. */
+  private async sendAndMaybeCommit(batch: Batch, force: boolean): Promise<SourceRecord[] | undefined> {
+    if (batch.records.length > 0) await this.write(batch);
+    if (this.txn.state === 'in_transaction' && (force || this.boundaryReached())) return this.commit();
+    return undefined;
   }
 
   private async startIncarnation(signal: AbortSignal): Promise<void> {
@@ -130,24 +183,29 @@ export class TaskRunner {
     await this.task.start(settings.taskConfig, context);
   }
 
-  private async write(records: SourceRecord[]): Promise<void> {
-    const outgoing = await this.convert(records);
-    await this.deps.topics.ensure(outgoing.map((r) => r.topic));
+  private async write({ records, outgoing }: Batch): Promise<void> {
     if (this.txn.state === 'ready') {
       this.txn.transition('begin');
       await this.producer!.begin();
       this.transactionStartedAt = this.now();
     }
+    let lastPartition: SourcePartition | undefined;
+    let lastId = '';
     for (const record of records) {
       this.pendingRecords.push(record);
-      this.pendingOffsets.set(partitionId(record.sourcePartition), { partition: record.sourcePartition, offset: record.sourceOffset });
+      // Records of one source partition usually share its object: its id is computed once per run of them.
+      if (record.sourcePartition !== lastPartition) {
+        lastPartition = record.sourcePartition;
+        lastId = partitionId(lastPartition);
+      }
+      this.pendingOffsets.set(lastId, { partition: record.sourcePartition, offset: record.sourceOffset });
     }
     // With one transaction per poll, the offsets ride in the same produce request as the records (one round trip).
-    if (this.settings.transactionBoundary === 'poll') {
-      outgoing.push(...offsetRecords(this.settings.offsetsTopic, this.settings.connectorName, this.pendingOffsets.values()));
-      this.offsetsSent = true;
-    }
-    if (outgoing.length > 0) await this.producer!.send(outgoing);
+    const out = this.settings.transactionBoundary === 'poll'
+      ? [...outgoing, ...offsetRecords(this.settings.offsetsTopic, this.settings.connectorName, this.pendingOffsets.values())]
+      : outgoing;
+    if (this.settings.transactionBoundary === 'poll') this.offsetsSent = true;
+    if (out.length > 0) await this.producer!.send(out);
     this.metrics.recordWrite(records.length, this.now());
   }
 
@@ -163,7 +221,10 @@ export class TaskRunner {
       const replacement = this.deadLetters.route(r, stage, reason, error);
       if (replacement) out.push(replacement);
     };
-    for (const r of records) {
+    for (let i = 0; i < records.length; i++) {
+      // Let the producer's network work (the transaction in flight) run between slices of this CPU-bound loop.
+      if (i > 0 && i % YIELD_EVERY === 0) await yieldToIo();
+      const r = records[i]!;
       if (r.filteredBy !== undefined) {
         this.metrics.recordsFiltered++;
         continue;
@@ -175,8 +236,10 @@ export class TaskRunner {
       let key: Buffer | null;
       let value: Buffer | null;
       try {
-        key = await keyConverter.fromConnectData(r.topic, r.key, r);
-        value = await valueConverter.fromConnectData(r.topic, r.value, r);
+        const k = keyConverter.fromConnectData(r.topic, r.key, r);
+        key = k instanceof Promise ? await k : k;
+        const v = valueConverter.fromConnectData(r.topic, r.value, r);
+        value = v instanceof Promise ? await v : v;
       } catch (error) {
         const reason = `Could not convert a record for topic ${r.topic} (source offset ${JSON.stringify(r.sourceOffset)}): ${(error as Error).message}`;
         // A retriable failure (e.g. the schema registry is down) is retried, never tolerated: nothing may pass it.
@@ -204,8 +267,8 @@ export class TaskRunner {
     return this.now() - this.transactionStartedAt >= this.settings.transactionBoundaryIntervalMs;
   }
 
-  /** Offsets are written inside the transaction, then it commits; only then does the task hear of it. */
-  private async commit(): Promise<void> {
+  /** Offsets are written inside the transaction, then it commits; returns its records for `notifyCommitted`. */
+  private async commit(): Promise<SourceRecord[]> {
     const producer = this.producer!;
     const offsets = [...this.pendingOffsets.values()];
     try {
@@ -225,8 +288,19 @@ export class TaskRunner {
     await this.checkpoint.write(producer.transactionalId, this.offsets.all(), committed.length).catch((error: Error) => {
       this.deps.logger.warn('could not write the local checkpoint file (offsets are safe in Kafka)', { path: this.checkpoint.path, error: error.message });
     });
+    return committed;
+  }
+
+  /** Tells the task which records are in a committed transaction (in poll order), then that it committed. */
+  private async notifyCommitted(committed: SourceRecord[] | undefined): Promise<void> {
+    if (!committed) return;
     const task = this.task!;
-    if (task.commitRecord) for (const record of committed) await task.commitRecord(record);
+    if (task.commitRecord) {
+      for (const record of committed) {
+        const done = task.commitRecord(record);
+        if (done instanceof Promise) await done;
+      }
+    }
     if (task.commit) await task.commit();
   }
 

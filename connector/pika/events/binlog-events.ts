@@ -4,6 +4,7 @@ import { PikaProtocolError } from '../protocol/errors.ts';
 import { commandSpec, isInternalCommand, type CommandSpec } from './commands.ts';
 import type { PikaEvent, PikaProfile } from './event.ts';
 import { computeExpiry } from './expiry.ts';
+import { rememberKeyBytes } from './kafka-keys.ts';
 
 export interface BinlogEventContext {
   /** DB index of the stream the item came from ("db3" → 3). */
@@ -31,7 +32,9 @@ export function keyText(key: Uint8Array): string | null {
   }
 }
 
-const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+function b64(bytes: Uint8Array): string {
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64');
+}
 
 function commandError(item: BinlogItem, message: string): PikaProtocolError {
   const where = `${item.start.filenum}:${item.start.offset} (logic_id ${item.logicId})`;
@@ -79,32 +82,44 @@ export function binlogItemToEvents(item: BinlogItem, ctx: BinlogEventContext): P
   // Each DB has its own binlog, so positions repeat across DBs: the DB makes the id unique within a source.
   const baseId = `${ctx.db}:${item.termId}:${item.start.filenum}:${item.start.offset}:${item.logicId}`;
   const raw = ctx.includeRawResp === false ? null : b64(item.content);
-  return parts.map(({ key, args }, index) => ({
-    event_type: 'binlog',
-    op,
-    data_type: spec.dataType,
-    db: ctx.db,
-    slot: null,
-    key: key ? keyText(key) : null,
-    key_b64: key ? b64(key) : null,
-    args_b64: args.map(b64),
-    raw_resp_b64: raw,
-    ts_ms: item.execTime * 1000,
-    event_id: parts.length > 1 ? `${baseId}:${index}` : baseId,
-    source_id: ctx.sourceId,
-    binlog: {
-      filenum: item.start.filenum,
-      offset: item.start.offset,
-      end_filenum: ctx.end.filenum,
-      end_offset: ctx.end.offset,
-      logic_id: item.logicId,
-      server_id: null,
-      term_id: item.termId,
-    },
-    source: { host: ctx.host, port: ctx.port, replication_id: ctx.replicationId },
-    expire_at_ms: expiry ? expiry.expireAtMs : null,
-    warnings: expiry ? [...expiry.warnings] : [],
-  }));
+  const source = { host: ctx.host, port: ctx.port, replication_id: ctx.replicationId };
+  const events: PikaEvent[] = [];
+  for (let index = 0; index < parts.length; index++) {
+    const { key, args } = parts[index]!;
+    const keyB64 = key ? b64(key) : null;
+    const argsB64: string[] = [];
+    for (const arg of args) argsB64.push(arg === key ? keyB64! : b64(arg));
+    const event: PikaEvent = {
+      event_type: 'binlog',
+      op,
+      data_type: spec.dataType,
+      db: ctx.db,
+      slot: null,
+      key: key ? keyText(key) : null,
+      key_b64: keyB64,
+      args_b64: argsB64,
+      raw_resp_b64: raw,
+      ts_ms: item.execTime * 1000,
+      event_id: parts.length > 1 ? `${baseId}:${index}` : baseId,
+      source_id: ctx.sourceId,
+      binlog: {
+        filenum: item.start.filenum,
+        offset: item.start.offset,
+        end_filenum: ctx.end.filenum,
+        end_offset: ctx.end.offset,
+        logic_id: item.logicId,
+        server_id: null,
+        term_id: item.termId,
+      },
+      // One object per event: consumers of the events may mutate them.
+      source: index === 0 ? source : { ...source },
+      expire_at_ms: expiry ? expiry.expireAtMs : null,
+      warnings: expiry && expiry.warnings.length > 0 ? [...expiry.warnings] : [],
+    };
+    if (key) rememberKeyBytes(event, key);
+    events.push(event);
+  }
+  return events;
 }
 
 /** "db0" → 0; throws on anything else (DB names come from the master's MetaSync reply). */

@@ -18,11 +18,12 @@ export interface ExpiryResult {
 
 const INTEGER = /^-?\d{1,19}$/;
 
-export function parseIntegerArg(arg: Uint8Array, what: string): number {
+/** `what` names the argument in the error (a function: only built when there is one). */
+export function parseIntegerArg(arg: Uint8Array, what: string | (() => string)): number {
   const text = Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength).toString('latin1');
   const value = INTEGER.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(value)) {
-    throw new PikaProtocolError(`${what}: expected an integer, got ${JSON.stringify(text.slice(0, 40))}`, {
+    throw new PikaProtocolError(`${typeof what === 'string' ? what : what()}: expected an integer, got ${JSON.stringify(text.slice(0, 40))}`, {
       code: 'PIKA_BINLOG_COMMAND',
     });
   }
@@ -38,29 +39,31 @@ const relative = (execTimeSec: number, ms: number): ExpiryResult => absolute(exe
  * @param execTimeSec the item's exec_time
  */
 export function computeExpiry(kind: ExpiryKind, argv: Buffer[], execTimeSec: number, profile: PikaProfile): ExpiryResult {
-  const op = argv[0]!.toString('latin1').toLowerCase();
-  const arg = (i: number): number => parseIntegerArg(argv[i]!, `${op} argument ${i}`);
   switch (kind) {
     case 'pksetexat': {
-      const ts = arg(2);
+      const ts = ttlArg(argv, 2);
       if (ts === 0) return none;
       if (ts < 0) return absolute(0);
       if (profile === '4.0' && ts > PKSETEXAT_MILLISECONDS_THRESHOLD) return absolute(ts, [WARNING_PSETEX_MILLISECONDS]);
       return absolute(ts * 1000);
     }
     case 'expireat':
-      return absolute(arg(2) * 1000);
+      return absolute(ttlArg(argv, 2) * 1000);
     case 'pexpireat':
-      return absolute(arg(2));
+      return absolute(ttlArg(argv, 2));
     case 'expire':
     case 'setex':
-      return relative(execTimeSec, arg(2) * 1000);
+      return relative(execTimeSec, ttlArg(argv, 2) * 1000);
     case 'pexpire':
     case 'psetex':
-      return relative(execTimeSec, arg(2));
+      return relative(execTimeSec, ttlArg(argv, 2));
     case 'set-options':
-      return setOptionsExpiry(argv, execTimeSec);
+      return argv.length > 3 ? setOptionsExpiry(argv, execTimeSec) : none;
   }
+}
+
+function ttlArg(argv: Buffer[], i: number): number {
+  return parseIntegerArg(argv[i]!, () => `${argv[0]!.toString('latin1').toLowerCase()} argument ${i}`);
 }
 
 function setOptionsExpiry(argv: Buffer[], execTimeSec: number): ExpiryResult {
