@@ -21,12 +21,12 @@ const STREAMS = 4;
 const PAYLOAD = 'x'.repeat(100);
 const mb = (n: number) => (n / 1048576).toFixed(0);
 
-function rawProducer(kafka: Kafka): Promise<number> {
-  return rawTransactionalRate(kafka, TOTAL, BATCH, (start) => Array.from({ length: BATCH }, (_, i) => {
+async function rawProducer(kafka: Kafka): Promise<number> {
+  return (await rawTransactionalRate(kafka, TOTAL, BATCH, (start) => Array.from({ length: BATCH }, (_, i) => {
     const seq = start + i;
     const stream = seq % STREAMS;
     return { key: `key-${(stream * 7919 + seq) % 1000}`, value: JSON.stringify({ stream, seq: Math.floor(seq / STREAMS), payload: PAYLOAD }) };
-  }));
+  }))).rate;
 }
 
 async function runtime(): Promise<number> {

@@ -17,6 +17,8 @@ export interface MasterProcess {
   ready: MasterReady;
   load(rate: number, seconds: number): Promise<{ loaded: number; ms: number }>;
   rss(): Promise<number>;
+  /** User+system CPU time of the master process so far (µs). */
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startMasterProcess(preload: number): Promise<MasterProcess
     ready,
     load: async (rate, seconds) => (await request(`load ${rate} ${seconds}`)) as unknown as { loaded: number; ms: number },
     rss: async () => (await request('rss')).rss as number,
+    cpuMicros: async () => (await request('cpu')).cpuMicros as number,
     stop: async () => {
       child.stdin!.write('stop\n');
       await exited;

@@ -9,6 +9,7 @@
  *   load <rate> <seconds>   SETs at `rate`/s for `seconds`, each key `lat-<write time in µs since the epoch>`;
  *                           prints {"loaded":n, "ms":elapsed} when done
  *   rss                     prints {"rss": bytes}
+ *   cpu                     prints {"cpuMicros": user+system CPU time of this process so far}
  *   stop                    stops the master, deletes its dir and exits
  */
 import { rmSync } from 'node:fs';
@@ -58,6 +59,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   const [cmd, a, b] = line.trim().split(/\s+/);
   if (cmd === 'load') await load(Number(a), Number(b));
   else if (cmd === 'rss') say({ rss: process.memoryUsage().rss });
+  else if (cmd === 'cpu') say({ cpuMicros: process.cpuUsage().user + process.cpuUsage().system });
   else if (cmd === 'stop') await stop();
   else process.stderr.write(`pika-master-process: unknown command '${line}'\n`);
 }
