@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { copyBytes } from '../rocksdb/coding.ts';
 import { ReadOnlyDb } from '../rocksdb/db.ts';
 import {
   BLACKWIDOW_DATA_CF,
@@ -44,7 +45,7 @@ export async function* readBlackwidowInstance(
     const batch = new RecordBatch();
     while (meta.valid) {
       if (!(after && Buffer.compare(meta.key, after) === 0)) {
-        const pos: KeyPosition = { db, instance, key: meta.key.slice() };
+        const pos: KeyPosition = { db, instance, key: copyBytes(meta.key, 0, meta.key.length) };
         if (instance === 'strings') {
           let s;
           try {
@@ -85,17 +86,17 @@ function elementDecoder(type: CollectionType, prefixLength: number, m: Blackwido
   switch (type) {
     case 'hash':
       return (k, v, out) => {
-        const field = k.slice(prefixLength);
+        const field = copyBytes(k, prefixLength, k.length);
         out.push({ field, value: v }, field.length + v.length);
       };
     case 'set':
       return (k, _v, out) => {
-        const member = k.slice(prefixLength);
+        const member = copyBytes(k, prefixLength, k.length);
         out.push(member, member.length);
       };
     case 'zset':
       return (k, v, out) => {
-        const member = k.slice(prefixLength);
+        const member = copyBytes(k, prefixLength, k.length);
         out.push({ member, score: decodeZSetScore(v) }, member.length + 8);
       };
     case 'list':

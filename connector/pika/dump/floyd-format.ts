@@ -1,4 +1,4 @@
-import { readF64, readI32, readU32, readU64, readU64BE } from '../rocksdb/coding.ts';
+import { copyBytes, readF64, readI32, readU32, readU64, readU64BE } from '../rocksdb/coding.ts';
 import type { StreamMeta } from './types.ts';
 
 /**
@@ -38,7 +38,7 @@ export function encodeUserKey(key: Uint8Array): Uint8Array {
 export function decodeUserKey(buf: Uint8Array, from: number): { key: Uint8Array; end: number } {
   // Common case: no escaped 0x00 in the key, so the key is the bytes before the delimiter.
   const first = buf.indexOf(0, from);
-  if (first >= 0 && buf[first + 1] === 0) return { key: buf.slice(from, first), end: first + 2 };
+  if (first >= 0 && buf[first + 1] === 0) return { key: copyBytes(buf, from, first), end: first + 2 };
   const out = new Uint8Array(buf.length - from);
   let o = 0;
   let i = from;

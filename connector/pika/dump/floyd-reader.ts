@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { copyBytes } from '../rocksdb/coding.ts';
 import { ReadOnlyDb, type CfCursor } from '../rocksdb/db.ts';
 import type { Chunker } from './chunker.ts';
 import { RecordBatch, scanCollection, type ElementDecoder } from './collection-scan.ts';
@@ -102,7 +103,7 @@ function elementDecoder(dir: string, pos: KeyPosition, m: FloydCollectionMeta, o
   switch (m.type) {
     case 'hash':
       return (k: Uint8Array, v: Uint8Array, out: Chunker<unknown>) => {
-        const field = dataKeyTail(k, prefixLength).slice();
+        const field = copyTail(k, prefixLength);
         // 4.0.0's HINCRBY stored raw values without the 24-byte suffix; 4.0.1's wash-data treats a value shorter
         // than the suffix as such a raw value (`DB::WashData`, issue #2886), and so do we.
         const raw = v.length < 24;
@@ -112,12 +113,12 @@ function elementDecoder(dir: string, pos: KeyPosition, m: FloydCollectionMeta, o
       };
     case 'set':
       return (k, _v, out) => {
-        const member = dataKeyTail(k, prefixLength).slice();
+        const member = copyTail(k, prefixLength);
         out.push(member, member.length);
       };
     case 'zset':
       return (k, v, out) => {
-        const member = dataKeyTail(k, prefixLength).slice();
+        const member = copyTail(k, prefixLength);
         out.push({ member, score: decodeZSetScore(v) }, member.length + 8);
       };
     case 'list':
@@ -133,4 +134,10 @@ function elementDecoder(dir: string, pos: KeyPosition, m: FloydCollectionMeta, o
         out.push({ id: decodeStreamId(dataKeyTail(k, prefixLength)), fieldsAndValues }, fieldsAndValues.reduce((n, b) => n + b.length, 16));
       };
   }
+}
+
+/** A copy of the field / member part of a data key (`dataKeyTail`). */
+function copyTail(k: Uint8Array, prefixLength: number): Buffer {
+  const tail = dataKeyTail(k, prefixLength);
+  return copyBytes(k, prefixLength, prefixLength + tail.length);
 }

@@ -143,7 +143,13 @@ export class BlockIter {
     let valueLen = 0;
     if (!this.deltaValues) {
       valueLen = d[p++]!;
-      if (valueLen > 127) ({ value: valueLen, next: p } = readVarint(d, p - 1));
+      if (valueLen > 127) {
+        const b = d[p]!;
+        if (b < 128) {
+          valueLen = (valueLen & 0x7f) | (b << 7);
+          p++;
+        } else ({ value: valueLen, next: p } = readVarint(d, p - 1));
+      }
     }
     if (p > limit || shared > this.keyLen || p + nonShared > limit) {
       throw new Error(`corrupted block entry at offset ${this.entryOffset}`);

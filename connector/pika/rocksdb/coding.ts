@@ -148,3 +148,15 @@ export function concatBytes(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * A copy of `src[start, end)`. Small copies come from Node's shared Buffer pool (no ArrayBuffer of its own: a dump
+ * holds millions of keys and fields) and are Buffers, which encode to base64 without a wrapper.
+ */
+export function copyBytes(src: Uint8Array, start: number, end: number): Buffer {
+  const n = end - start;
+  const out = Buffer.allocUnsafe(n);
+  if (n <= 32) for (let i = 0; i < n; i++) out[i] = src[start + i]!;
+  else out.set(src.subarray(start, end));
+  return out;
+}

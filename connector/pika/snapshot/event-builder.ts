@@ -24,7 +24,9 @@ export const WARNING_PIKA_HYPERLOGLOG = 'pika-hyperloglog';
 /** Pika 3.x full syncs never carry streams (pika-protocol.md §7.2): the snapshot of a Blackwidow dump lacks them. */
 export const WARNING_STREAMS_NOT_IN_DUMP = 'pika-3.x-streams-not-in-full-sync';
 
-const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+/** Base64 of bytes; a Buffer is encoded as it is, another Uint8Array through a Buffer view (no copy either way). */
+const b64 = (bytes: Uint8Array): string =>
+  bytes instanceof Buffer ? bytes.toString('base64') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 /** Shortest decimal text that parses back to the same double (JS number→string), Redis spellings for ±inf. */
 export function formatScore(score: number): string {
@@ -57,17 +59,26 @@ export function elementBytes(type: PikaDataType, item: unknown): number {
   }
 }
 
-function elementArgs(type: PikaDataType, items: unknown[]): Uint8Array[] {
+/** `args_b64` of a collection part: the key, then the elements' arguments (one loop, no intermediate arrays). */
+function elementArgsB64(type: PikaDataType, key: Uint8Array, items: unknown[]): string[] {
+  const out: string[] = [b64(key)];
   switch (type) {
     case 'hash':
-      return (items as HashField[]).flatMap((h) => [h.field, h.value]);
+      for (const h of items as HashField[]) out.push(b64(h.field), b64(h.value));
+      break;
     case 'zset':
-      return (items as ZSetMember[]).flatMap((z) => [Buffer.from(formatScore(z.score)), z.member]);
+      for (const z of items as ZSetMember[]) out.push(Buffer.from(formatScore(z.score)).toString('base64'), b64(z.member));
+      break;
     case 'stream':
-      return (items as StreamEntry[]).flatMap((e) => [Buffer.from(formatStreamId(e)), ...e.fieldsAndValues]);
+      for (const e of items as StreamEntry[]) {
+        out.push(Buffer.from(formatStreamId(e)).toString('base64'));
+        for (const b of e.fieldsAndValues) out.push(b64(b));
+      }
+      break;
     default:
-      return items as Uint8Array[];
+      for (const b of items as Uint8Array[]) out.push(b64(b));
   }
+  return out;
 }
 
 const OP: Record<PikaDataType, string> = { string: 'set', hash: 'hset', set: 'sadd', zset: 'zadd', list: 'rpush', stream: 'xadd', generic: '' };
@@ -116,7 +127,7 @@ export function keyEvent(
   part: { part: number; parts: number | null },
   warnings: string[] = [],
 ): SnapshotPikaEvent {
-  const args = 'value' in payload ? [key, payload.value] : [key, ...elementArgs(type, payload.items)];
+  const argsB64 = 'value' in payload ? [b64(key), b64(payload.value)] : elementArgsB64(type, key, payload.items);
   return {
     event_type: 'snapshot',
     op: OP[type],
@@ -125,7 +136,7 @@ export function keyEvent(
     slot: null,
     key: keyText(key),
     key_b64: b64(key),
-    args_b64: args.map(b64),
+    args_b64: argsB64,
     raw_resp_b64: null,
     ts_ms: ctx.tsMs,
     event_id: snapshotEventId(ctx, seq),
