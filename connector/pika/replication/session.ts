@@ -57,6 +57,11 @@ export interface ReplicationSessionOptions {
   clock?: SessionClock;
   /** Reading from the socket pauses while this many items wait for `take()` (default 20000). */
   maxQueuedItems?: number;
+  /**
+   * Awaited before each DBSync of `db` is sent (a 3.1–3.4 master pushes the dump to our rsync daemon, which must be
+   * up and empty first). A ConnectError thrown here ends the session.
+   */
+  beforeDbSync?(db: string, master: MasterInfo): Promise<void>;
   /** A DB in `dump` mode got its DBSync accepted on connection `generation` (again after each reconnect). */
   onDumpAccepted?(db: string, generation: number): void;
   /**
@@ -460,6 +465,7 @@ export class ReplicationSession {
   }
 
   private async requestDump(conn: ReplConnection, db: DbState): Promise<void> {
+    await this.options.beforeDbSync?.(db.name, this.master!);
     db.sessionId = await dbSync(conn, this.identity!, db.name, this.timings.requestTimeoutMs);
     db.continuity = undefined;
     db.unacked = 0;

@@ -17,6 +17,7 @@
  *   await daemon.stop();
  *
  * `checkReplicaEndpoint` says whether the ip:port the master will push to can work before anything is asked.
+ * `PbPushReceiver` is all of this for a 3.1–3.4 master, as the PB source task uses it (prepare → DBSync → receive).
  * The daemon restarts by itself when it dies; `daemon.failure` / `onFailure` report when it gave up.
  */
 export { RsyncDaemon, type RsyncDaemonOptions } from './rsync-daemon.ts';
@@ -27,3 +28,4 @@ export {
   pbPushModule, legacyPushModule, PB_RSYNC_PORT_SHIFT, LEGACY_RSYNC_PORT_SHIFT, DB_SYNC_MODULE, RSYNC_USER, DEFAULT_RSYNC_AUTH,
 } from './modules.ts';
 export { checkReplicaEndpoint, type EndpointCheck } from './endpoint-check.ts';
+export { PbPushReceiver, type PbPushReceiverOptions } from './pb-push-receiver.ts';

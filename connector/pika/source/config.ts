@@ -37,7 +37,7 @@ export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
   'pika.rsync.port': { doc: 'rsync2 port of the master (full sync); default pika.port + 10001 (override for NAT)', check: PORT },
   'pika.dbs': { doc: 'comma-separated DBs to capture (db0,db1,…); default every DB the master lists in MetaSync', check: DBS },
   'pika.replica.ip': { doc: 'IP announced to the master as this replica\'s identity; default the local address of the replication socket', check: HOST },
-  'pika.replica.port': { doc: 'port announced with pika.replica.ip; default the local port of the replication socket (unique per connection)', check: PORT },
+  'pika.replica.port': { doc: 'port announced with pika.replica.ip; default the local port of the replication socket (unique per connection). Pika 3.1–3.4 masters push full syncs to pika.replica.ip:pika.replica.port + 1000, where the connector runs an rsync daemon: both keys are then required', check: PORT },
   'sync.protocol': {
     default: 'auto',
     doc: 'replication protocol: pb = Pika 3.1+ (PB on pika.repl.port); legacy = Pika 2.x/3.0 (TRYSYNC on pika.port, heartbeat on pika.port + 2000, the master connects back to pika.replica.port + 1000); auto = a PB MetaSync probe on pika.repl.port, legacy when that port refuses or does not answer PB',
@@ -45,6 +45,8 @@ export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
   },
   'legacy.binlog.receiver.port': { doc: 'legacy: port the binlog receiver listens on; default pika.replica.port + 1000 (where the master connects; differ only behind port forwarding)', check: PORT },
   'legacy.listen.host': { default: '0.0.0.0', doc: 'legacy: local address the binlog receiver listens on', check: HOST },
+  'pika.replica.rsync.port': { doc: 'Pika 3.1–3.4 full sync: port the connector\'s rsync daemon listens on; default pika.replica.port + 1000, where the master pushes (override only when that port is forwarded elsewhere)', check: PORT },
+  'pika.replica.rsync.bind': { default: '0.0.0.0', doc: 'Pika 3.1–3.4 full sync: address the connector\'s rsync daemon listens on', check: HOST },
   'source.id': { required: true, doc: 'stable id of this Pika source; part of every source partition and event', check: NON_EMPTY },
   cluster: { required: true, doc: 'logical cluster name; used in the default topic names', check: (v) => (/^[A-Za-z0-9._-]+$/.test(v) ? undefined : `may only contain letters, digits, ".", "_" and "-", got "${v}"`) },
   'stream.mode': { default: 'dual', doc: 'dual = snapshot and binlog events in separate topics; single = both in topic.single', check: oneOf('dual', 'single') },
@@ -96,6 +98,9 @@ export interface PikaSourceSettings {
   syncProtocol: 'auto' | 'pb' | 'legacy';
   legacyReceiverPort: number | undefined;
   legacyListenHost: string;
+  /** Undefined = replicaPort + 1000. */
+  replicaRsyncPort: number | undefined;
+  replicaRsyncBind: string;
   sourceId: string;
   cluster: string;
   streamMode: StreamMode;
@@ -172,6 +177,8 @@ export function pikaSourceSettings(config: Record<string, string>): PikaSourceSe
     syncProtocol: get('sync.protocol') as 'auto' | 'pb' | 'legacy',
     legacyReceiverPort: config['legacy.binlog.receiver.port'] ? Number(config['legacy.binlog.receiver.port']) : undefined,
     legacyListenHost: get('legacy.listen.host')!,
+    replicaRsyncPort: config['pika.replica.rsync.port'] === undefined ? undefined : Number(config['pika.replica.rsync.port']),
+    replicaRsyncBind: get('pika.replica.rsync.bind')!,
     sourceId: config['source.id']!,
     cluster,
     streamMode: get('stream.mode') as StreamMode,

@@ -22,6 +22,17 @@ export interface FullSyncSettings {
   /** A deletion of this DB's previous download still running: the download starts after it. */
   after?: Promise<void>;
   onWarning(message: string): void;
+  /** Pika 3.1–3.4: the master pushes the dump to our rsync daemon instead of serving it over rsync2. */
+  pushed?: PushedDumps;
+}
+
+/** Where pushed dumps arrive (../rsync-daemon/pb-push-receiver.ts). */
+export interface PushedDumps {
+  /** The local copy of an earlier complete push with this uuid, if any. */
+  completed(db: string, uuid: string): Promise<string | undefined>;
+  receive(db: string, signal: AbortSignal, onProgress?: (p: { files: number; bytes: number }) => void): Promise<string>;
+  /** Deletes the local copy of dump `uuid` of `db`; true when it was there. */
+  remove(db: string, uuid: string): Promise<boolean>;
 }
 
 export type FullSyncState = 'downloading' | 'emitting' | 'done';
@@ -160,7 +171,8 @@ export class FullSyncJob {
    */
   async removeDownload(): Promise<boolean> {
     if (this.state !== 'done' || !this.dumpUuid) return false;
-    if (!(await removeDownload(this.s.dir, this.db, this.dumpUuid))) return false;
+    const removed = this.s.pushed ? await this.s.pushed.remove(this.db, this.dumpUuid) : await removeDownload(this.s.dir, this.db, this.dumpUuid);
+    if (!removed) return false;
     this.s.logger.info('downloaded dump deleted: its snapshot is committed to Kafka', { db: this.db, dump_uuid: this.dumpUuid, dir: this.s.dir });
     return true;
   }
@@ -169,6 +181,7 @@ export class FullSyncJob {
     const { s, db } = this;
     await s.after;
     const resume = s.resumeFrom;
+    if (s.pushed) return this.receivePushed(s.pushed);
     if (resume) {
       const local = await completedDownload(s.dir, db);
       if (local && local.snapshotUuid === resume.dump_uuid) {
@@ -195,5 +208,18 @@ export class FullSyncJob {
       parts_resumed: result.partsResumed, bytes_received: result.bytesReceived, restarts: result.restarts,
     });
     return result.dumpDir;
+  }
+
+  private async receivePushed(pushed: PushedDumps): Promise<string> {
+    const { s, db } = this;
+    const uuid = s.resumeFrom?.dump_uuid;
+    const local = typeof uuid === 'string' ? await pushed.completed(db, uuid) : undefined;
+    if (local) {
+      s.logger.info('the pushed dump of the interrupted snapshot is still on local disk: not waiting for a new push', { db, dump_uuid: uuid, dir: local });
+      return local;
+    }
+    return pushed.receive(db, s.signal, (p) => {
+      this.progress = { db, snapshotUuid: '', filesDone: p.files, filesTotal: 0, bytesDone: p.bytes, bytesReceived: p.bytes };
+    });
   }
 }

@@ -25,6 +25,7 @@ import { PikaSourceMetrics } from './metrics.ts';
 import { selectSyncProtocol, type ProtocolSelection } from './protocol-selection.ts';
 import { LegacySourceTask } from './legacy-source-task.ts';
 import type { LegacyTimings } from '../legacy/legacy-session.ts';
+import { PbPushReceiver } from '../rsync-daemon/index.ts';
 
 const POLL_WAIT_MS = 500;
 const STATUS_EVERY_MS = 1000;
@@ -71,6 +72,8 @@ export class PikaSourceTask implements SourceTask {
   private readonly endRecords = new Map<SourceRecord, FullSyncJob>();
   /** Per DB, the deletion of a downloaded dump in progress (a new download of that DB waits for it). */
   private readonly cleanups = new Map<string, Promise<void>>();
+  /** Pika 3.1–3.4 masters push dumps to our rsync daemon; created on the first such full sync. */
+  private pushReceiver: PbPushReceiver | undefined;
 
   constructor(private readonly options: PikaSourceTaskOptions = {}) {}
 
@@ -102,6 +105,7 @@ export class PikaSourceTask implements SourceTask {
       identity: s.replicaIp !== undefined && s.replicaPort !== undefined ? { ip: s.replicaIp, port: s.replicaPort } : undefined,
       dbs: s.dbs,
       start: (db, master) => this.startPoint(db, master, log),
+      beforeDbSync: (db, master) => this.beforeDbSync(db, master),
       onDumpAccepted: (db) => this.onDumpAccepted(db),
       onGap: (gap) => this.onHandshakeGap(gap),
       logger: log,
@@ -167,6 +171,18 @@ export class PikaSourceTask implements SourceTask {
     return record;
   }
 
+  /** 3.1–3.4 (MetaSync without run_id): the daemon must be up and the DB's receiving directory empty before DBSync. */
+  private async beforeDbSync(db: string, master: MasterInfo): Promise<void> {
+    if (master.runId !== null) return;
+    const s = this.settings;
+    this.pushReceiver ??= new PbPushReceiver({
+      replicaIp: s.replicaIp, replicaPort: s.replicaPort, daemonPort: s.replicaRsyncPort, bind: s.replicaRsyncBind,
+      masterHost: s.host, masterPort: s.port, password: s.password, dir: this.snapshotDir(), logger: this.context.logger,
+    });
+    const running = this.lastJobs.get(db);
+    await this.pushReceiver.prepare(db, !running || running.state === 'done');
+  }
+
   private onDumpAccepted(db: string): void {
     const running = this.lastJobs.get(db);
     if (running && running.state !== 'done') return; // DBSync again after a reconnect: the same full sync goes on
@@ -191,6 +207,7 @@ export class PikaSourceTask implements SourceTask {
       resumeFrom: this.snapshotResume.get(db),
       after: this.cleanups.get(db),
       onWarning: (m) => this.onDumpWarning(db, m),
+      pushed: this.session.master?.runId === null ? this.pushReceiver : undefined,
     });
     this.snapshotResume.delete(db);
     this.lastJobs.set(db, job);
@@ -255,6 +272,7 @@ export class PikaSourceTask implements SourceTask {
     for (const job of this.jobs) await job.close().catch(() => {});
     await Promise.all(this.cleanups.values());
     await this.session.stop();
+    await this.pushReceiver?.stop();
     this.reportStatus();
   }
 
@@ -420,6 +438,8 @@ export class PikaSourceTask implements SourceTask {
         dbs: Object.fromEntries([...this.lastJobs].map(([db, job]) => [db, job.status()])),
         warnings: this.dumpWarnings,
         streams_not_in_dump: this.dumpWarnings.some((w) => /streams/.test(w)),
+        transport: master ? (master.runId === null ? 'rsync-push' : 'rsync2') : null,
+        ...(this.pushReceiver ? { rsync_push: this.pushReceiver.status() } : {}),
       },
       gaps: gapsSeen.get(this.context.connectorName)?.gaps.size ?? 0,
     });

@@ -1,0 +1,181 @@
+// Full sync from a Pika 3.1–3.4 master (pika-protocol.md §2.2, §7.5): the master pushes the dump of a DB with its
+// `rsync` client to `<reported node ip>:<reported node port + 1000>`, module `document`, path `<db>/…`, `info` last.
+// This receiver owns the daemon (started on the first full sync, stopped with the task) and, per DB:
+//   prepare(db)  — before DBSync is sent: identity configured, daemon up, `<module>/<db>/` emptied;
+//   receive(db)  — after DBSync was accepted: wait for `info`, check it, move the directory out of the module (a
+//                  later push — a re-sent DBSync — cannot change the files being read), return its path.
+// Layout under `dir`: `rsync-push/module/<db>/` (receiving), `rsync-push/control/` (conf, secrets, log),
+// `pushed/<db>/` (the last complete push of each DB).
+import { rename, rm, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConnectError, type Logger } from '../../../runtime/api/index.ts';
+import { readDumpInfo, type DumpInfo } from '../dump/index.ts';
+import { checkReplicaEndpoint } from './endpoint-check.ts';
+import { RsyncDaemonError } from './errors.ts';
+import { PB_RSYNC_PORT_SHIFT, pbPushModule } from './modules.ts';
+import { prepareReceiveDir, waitForPushedDump, type PushProgress } from './push-receiver.ts';
+import { RsyncDaemon } from './rsync-daemon.ts';
+
+export interface PbPushReceiverOptions {
+  /** The identity reported in MetaSync/DBSync (pika.replica.ip / pika.replica.port); required for a push. */
+  replicaIp: string | undefined;
+  replicaPort: number | undefined;
+  /** Where the daemon listens; default replica port + 1000 on 0.0.0.0. */
+  daemonPort?: number;
+  bind?: string;
+  masterHost: string;
+  masterPort: number;
+  /** The master's requirepass: the master logs in to our daemon with it (or `default`). */
+  password: string | undefined;
+  dir: string;
+  logger: Logger;
+  /** Test seams. */
+  pollMs?: number;
+  rsyncPath?: string;
+}
+
+export class PbPushReceiver {
+  private daemon: RsyncDaemon | undefined;
+  private starting: Promise<RsyncDaemon> | undefined;
+  private authFailure: RsyncDaemonError | undefined;
+  private readonly moduleDir: string;
+  private readonly controlDir: string;
+  private readonly pushedDir: string;
+
+  constructor(private readonly o: PbPushReceiverOptions) {
+    this.moduleDir = join(o.dir, 'rsync-push', 'module');
+    this.controlDir = join(o.dir, 'rsync-push', 'control');
+    this.pushedDir = join(o.dir, 'pushed');
+  }
+
+  get daemonPort(): number | undefined {
+    return this.o.daemonPort ?? (this.o.replicaPort === undefined ? undefined : this.o.replicaPort + PB_RSYNC_PORT_SHIFT);
+  }
+
+  /** Status for the task: where the master pushes and what the daemon saw. */
+  status(): Record<string, unknown> {
+    return {
+      push_to: this.o.replicaIp !== undefined && this.o.replicaPort !== undefined ? `${this.o.replicaIp}:${this.o.replicaPort + PB_RSYNC_PORT_SHIFT}` : null,
+      daemon_port: this.daemonPort ?? null,
+      daemon_running: this.daemon?.running ?? false,
+      ...(this.daemon ? { daemon: this.daemon.stats } : {}),
+      failure: (this.authFailure ?? this.daemon?.failure)?.message ?? null,
+    };
+  }
+
+  /**
+   * Before DBSync of `db`. `fresh` = no full sync of this DB is under way: its receiving directory is emptied (a
+   * re-sent DBSync during a push must not delete the files that push is writing).
+   */
+  async prepare(db: string, fresh: boolean): Promise<void> {
+    const daemon = await this.ensureDaemon();
+    if (daemon.failure) throw daemon.failure;
+    if (fresh) {
+      this.authFailure = undefined;
+      await prepareReceiveDir(join(this.moduleDir, db));
+    }
+  }
+
+  /** The directory of `db`'s last complete push whose `info` hashes to `uuid`, if it is still on disk. */
+  async completed(db: string, uuid: string): Promise<string | undefined> {
+    const dir = join(this.pushedDir, db);
+    const info = await readDumpInfo(dir).catch(() => undefined);
+    return info?.snapshotUuid === uuid ? dir : undefined;
+  }
+
+  /** Deletes `db`'s last complete push when it is dump `uuid` (its snapshot is in Kafka); true when deleted. */
+  async remove(db: string, uuid: string): Promise<boolean> {
+    const dir = await this.completed(db, uuid);
+    if (!dir) return false;
+    await rm(dir, { recursive: true, force: true });
+    return true;
+  }
+
+  /** Waits for the master's push of `db` to complete; returns the dump directory (Blackwidow layout + `info`). */
+  async receive(db: string, signal: AbortSignal, onProgress?: (p: PushProgress) => void): Promise<string> {
+    const daemon = await this.ensureDaemon();
+    const receiving = join(this.moduleDir, db);
+    const port = daemon.port;
+    const connectionsBefore = daemon.stats.connections;
+    let warnedSilence = false;
+    const started = Date.now();
+    this.o.logger.info('waiting for the master to push the dump to the rsync daemon (Pika 3.1–3.4 full sync)', { db, port, dir: receiving });
+    await waitForPushedDump(receiving, {
+      signal,
+      pollMs: this.o.pollMs,
+      failure: () => this.authFailure ?? daemon.failure,
+      onProgress: (p) => {
+        onProgress?.(p);
+        const connections = daemon.stats.connections - connectionsBefore;
+        this.o.logger.info('waiting for the master\'s push', { db, port, files: p.files, mb: Math.round(p.bytes / 1048576), connections });
+        if (!warnedSilence && connections === 0 && Date.now() - started > 60_000) {
+          warnedSilence = true;
+          this.o.logger.warn(`no connection from the master to the rsync daemon on port ${port} for a minute: it bgsaves first, but check that it can reach ${this.o.replicaIp}:${port} (pika.replica.ip / pika.replica.port + 1000) and its log for "RSync send file failed"`, { db });
+        }
+      },
+    });
+    const info = await readDumpInfo(receiving);
+    this.checkInfo(db, info);
+    const target = join(this.pushedDir, db);
+    await mkdir(this.pushedDir, { recursive: true });
+    await rm(target, { recursive: true, force: true });
+    await rename(receiving, target);
+    this.o.logger.info('dump pushed by the master', { db, dump_uuid: info.snapshotUuid, dump_offset: `${info.filenum}:${info.offset}`, dir: target });
+    return target;
+  }
+
+  async stop(): Promise<void> {
+    const daemon = this.daemon ?? (await this.starting?.catch(() => undefined));
+    await daemon?.stop();
+  }
+
+  private checkInfo(db: string, info: DumpInfo): void {
+    // Pika's slave refuses an info whose ip/port are not its master's (Partition::TryUpdateMasterOffset). Behind NAT
+    // or with a host name configured the ip differs legitimately; a port of another master is suspicious.
+    if (info.port !== this.o.masterPort) {
+      this.o.logger.warn('the pushed dump\'s info names another master port than pika.port (NAT, or a push from another master?)', { db, info_master: `${info.host}:${info.port}`, configured: `${this.o.masterHost}:${this.o.masterPort}` });
+    }
+  }
+
+  private ensureDaemon(): Promise<RsyncDaemon> {
+    this.starting ??= this.startDaemon();
+    return this.starting;
+  }
+
+  private async startDaemon(): Promise<RsyncDaemon> {
+    const { replicaIp, replicaPort } = this.o;
+    if (replicaIp === undefined || replicaPort === undefined) {
+      throw new ConnectError(
+        'the master is Pika 3.1–3.4 (its MetaSync reply has no run_id): it pushes full syncs with rsync to the replica\'s reported address, port + 1000. '
+        + 'Set pika.replica.ip (this host\'s address as the master sees it) and pika.replica.port (the daemon listens on pika.replica.port + 1000)',
+        { code: 'PIKA_RSYNCD_IDENTITY', stage: 'poll' });
+    }
+    const port = this.daemonPort!;
+    if (port > 65535) throw new RsyncDaemonError(`pika.replica.port ${replicaPort} + 1000 = ${port} is not a TCP port: the master would push the full sync there`, 'PIKA_RSYNCD_CONFIG');
+    const checks = await checkReplicaEndpoint({ replicaIp, daemonPort: port, masterHost: this.o.masterHost, ipKey: 'pika.replica.ip', portKey: 'pika.replica.port', probe: false });
+    for (const c of checks) {
+      if (c.level === 'error') throw new RsyncDaemonError(c.message, 'PIKA_RSYNCD_CONFIG');
+      this.o.logger.warn(c.message);
+    }
+    const daemon = new RsyncDaemon({
+      port,
+      bind: this.o.bind,
+      module: pbPushModule(this.moduleDir, this.o.password),
+      controlDir: this.controlDir,
+      purpose: `Pika 3.1–3.4 full-sync push to pika.replica.port + 1000 = ${replicaIp}:${replicaPort + PB_RSYNC_PORT_SHIFT}`,
+      logger: this.o.logger,
+      rsyncPath: this.o.rsyncPath,
+      onAuthFailure: (line) => {
+        this.authFailure ??= new RsyncDaemonError(
+          `the master's rsync push was refused on port ${port}: ${line}. The master logs in with its requirepass (or "default" when it has none): set pika.password to the master's requirepass`,
+          'PIKA_RSYNCD_AUTH');
+      },
+    });
+    await daemon.start();
+    this.daemon = daemon;
+    for (const c of await checkReplicaEndpoint({ replicaIp, daemonPort: port, masterHost: this.o.masterHost, ipKey: 'pika.replica.ip', portKey: 'pika.replica.port' })) {
+      if (c.level === 'warning' && /cannot connect/.test(c.message)) this.o.logger.warn(c.message);
+    }
+    return daemon;
+  }
+}
