@@ -12,6 +12,27 @@ export async function createBenchTopic(kafka: Kafka, topic: string, partitions: 
   await admin.disconnect();
 }
 
+/** As runtime/kafka/kafkajs-client.ts: requests of at most 1 MiB − 64 KiB, one after the other. */
+const MAX_REQUEST_BYTES = 1_048_576 - 64 * 1024;
+
+function requestChunks(messages: Message[]): Message[][] {
+  const chunks: Message[][] = [];
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = 32 + (m.key?.length ?? 0) + (m.value?.length ?? 0);
+    if (chunk.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(m);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 export interface RawRate {
   /** Records/s. */
   rate: number;
@@ -23,7 +44,8 @@ export interface RawRate {
  * The ceiling the runtime is measured against: a bare kafkajs transactional producer with the runtime's producer
  * settings (idempotent, one request in flight, acks=all, no compression, the same retry back-off) sending `total`
  * records in transactions of `batchSize` into a fresh 3-partition topic — each transaction also holding one offset
- * record for a compacted topic in the same request, as every transaction of the runtime does. Timed from the end of
+ * record for a compacted topic in the last request, as every transaction of the runtime does; split into requests
+ * under 1 MiB as the runtime's client splits them. Timed from the end of
  * the first transaction (connection set-up excluded).
  */
 export async function rawTransactionalRate(kafka: Kafka, total: number, batchSize: number, batch: (start: number) => Message[]): Promise<RawRate> {
@@ -42,7 +64,12 @@ export async function rawTransactionalRate(kafka: Kafka, total: number, batchSiz
   for (let sent = 0; sent < total; sent += batchSize) {
     const txn = await producer.transaction();
     const offset = { key: `["bench-raw",{"source":"${id}"}]`, value: `{"position":${sent + batchSize}}` };
-    await txn.sendBatch({ topicMessages: [{ topic, messages: batch(sent) }, { topic: offsetsTopic, messages: [offset] }], acks: -1, compression: CompressionTypes.None });
+    const chunks = requestChunks(batch(sent));
+    for (let i = 0; i < chunks.length; i++) {
+      const topicMessages = [{ topic, messages: chunks[i]! }];
+      if (i === chunks.length - 1) topicMessages.push({ topic: offsetsTopic, messages: [offset] });
+      await txn.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });
+    }
     await txn.commit();
     if (sent === 0) {
       t0 = performance.now();
