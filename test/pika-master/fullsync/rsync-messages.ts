@@ -39,7 +39,8 @@ export function decodeRsyncRequest(body: Buffer): RsyncRequest {
 export function encodeRsyncResponse(response: RsyncResponse): Buffer {
   const error = RsyncResponseType.verify(response);
   if (error) throw new Error(`test master built an invalid RsyncResponse: ${error}`);
-  return Buffer.from(RsyncResponseType.encode(RsyncResponseType.fromObject(response)).finish());
+  const bytes = RsyncResponseType.encode(RsyncResponseType.fromObject(response)).finish();
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes); // protobufjs gives a Buffer under Node: no second copy
 }
 
 export function decodeRsyncResponse(body: Buffer): RsyncResponse {

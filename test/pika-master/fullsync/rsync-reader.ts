@@ -40,6 +40,8 @@ export class RsyncFileReader {
     const inBlock = offset % READER_BLOCK_SIZE;
     // Pika: copy = count > end − offset ? end − offset : count, in size_t (offset past the end wraps → count).
     const copy = offset <= end ? Math.min(count, end - offset) : count;
+    // Inside the block: a view (a block is never written after it is read; the next read allocates a new one).
+    if (inBlock + copy <= this.block.length) return { data: this.block.subarray(inBlock, inBlock + copy), eof: offset + copy === this.totalSize };
     const data = Buffer.alloc(copy);
     if (inBlock < this.block.length) this.block.copy(data, 0, inBlock, Math.min(this.block.length, inBlock + copy));
     return { data, eof: offset + copy === this.totalSize };

@@ -12,7 +12,7 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { resolve, sep } from 'node:path';
-import { encodeFrame, FrameDecoder } from '../repl/frame-codec.ts';
+import { FrameDecoder } from '../repl/frame-codec.ts';
 import type { DbBgsave } from './bgsave.ts';
 import { decodeRsyncRequest, encodeRsyncResponse, RsyncCode, RsyncType, type RsyncRequest, type RsyncResponse } from './rsync-messages.ts';
 import { RsyncFileReader } from './rsync-reader.ts';
@@ -33,6 +33,16 @@ export interface RsyncServerOptions {
 interface RsyncConnection {
   socket: Socket;
   readers: RsyncFileReader[];
+}
+
+/** Length prefix and body as two writes in one packet batch (a file reply's body is megabytes: not copied again). */
+function writeFrame(socket: Socket, body: Buffer): void {
+  const header = Buffer.allocUnsafe(4);
+  header.writeUInt32BE(body.length, 0);
+  socket.cork();
+  socket.write(header);
+  socket.write(body);
+  socket.uncork();
 }
 
 export class RsyncServer {
@@ -94,7 +104,7 @@ export class RsyncServer {
         }
         void this.handle(conn, request).then((response) => {
           this.requestsServed++;
-          if (response && !socket.destroyed) socket.write(encodeFrame(encodeRsyncResponse(response)));
+          if (response && !socket.destroyed) writeFrame(socket, encodeRsyncResponse(response));
         });
       }
     });
