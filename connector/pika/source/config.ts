@@ -80,6 +80,14 @@ export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
   'poll.max.records': { default: '4000', doc: 'binlog items handed to the runtime per poll at most', check: intAtLeast(1, 1_000_000) },
   'pika.ping.interval.ms': { default: '2000', doc: 'longest time without a request to the master per DB (ping); at most 5000', check: intAtLeast(1, 5000) },
   'pika.silence.timeout.ms': { default: '20000', doc: 'reconnect when nothing (keepalives included) arrived for this long', check: intAtLeast(100) },
+  'spill.enabled': {
+    default: 'false',
+    doc: 'true = when Kafka commits nothing for spill.after.ms while binlog items wait, keep following the master by writing the items to a local fsync\'d log (spill.dir) and acknowledging them to the master, so its binlog purge cannot outrun this connector; the log is replayed into Kafka exactly once when Kafka is back',
+    check: oneOf('true', 'false'),
+  },
+  'spill.dir': { doc: 'directory of the spill log (keep it on a local disk; one per connector); default ./data/pika-connect/<connector name>/spill', check: NON_EMPTY },
+  'spill.max.bytes': { default: String(1024 * 1024 * 1024), doc: 'bound on the spill log\'s size on disk; when full, acks to the master stop (back-pressure: the master stops sending) — nothing is dropped', check: intAtLeast(1024 * 1024) },
+  'spill.after.ms': { default: '30000', doc: 'how long without a committed Kafka transaction (while items wait for one) before spilling starts; keep it above transaction.boundary.interval.ms', check: intAtLeast(100) },
   ...FILTER_KEYS,
 };
 
@@ -119,6 +127,11 @@ export interface PikaSourceSettings {
   pollMaxRecords: number;
   pingIntervalMs: number;
   silenceTimeoutMs: number;
+  spillEnabled: boolean;
+  /** Undefined = the default under ./data/pika-connect/<connector>/. */
+  spillDir: string | undefined;
+  spillMaxBytes: number;
+  spillAfterMs: number;
 }
 
 export function validatePikaSource(config: Record<string, string>): ConfigIssue[] {
@@ -196,5 +209,9 @@ export function pikaSourceSettings(config: Record<string, string>): PikaSourceSe
     pollMaxRecords: Number(get('poll.max.records')),
     pingIntervalMs: Number(get('pika.ping.interval.ms')),
     silenceTimeoutMs: Number(get('pika.silence.timeout.ms')),
+    spillEnabled: get('spill.enabled') === 'true',
+    spillDir: config['spill.dir'],
+    spillMaxBytes: Number(get('spill.max.bytes')),
+    spillAfterMs: Number(get('spill.after.ms')),
   };
 }

@@ -6,14 +6,18 @@
 // connection; its dump is downloaded and turned into snapshot events (one DB after the other), each carrying the
 // snapshot position as source offset; the snapshot-end event carries the dump's binlog offset instead, and right
 // after it the session continues that DB's binlog there (TrySync at the dump offset).
+//
+// Spill log (spill.enabled=true, ../spill/spill-coordinator.ts): when Kafka stops committing, items are logged
+// locally and acknowledged after the fsync; poll serves logged items before live ones; a failed incarnation keeps
+// its session following the master into the log until the next incarnation starts (../spill/kept-followers.ts).
 import { join } from 'node:path';
 import { ConnectError, docRef, extendMessage, type Logger, type SourceOffset, type SourceRecord, type SourceTask, type SourceTaskContext, type TaskConfig } from '../../../runtime/api/index.ts';
-import { parseSnapshotPosition, type SnapshotRecord } from '../snapshot/index.ts';
+import { isSnapshotOffset, parseSnapshotPosition, type SnapshotRecord } from '../snapshot/index.ts';
 import { FullSyncJob } from './full-sync.ts';
 import { removeDownload } from '../rsync/index.ts';
 import { binlogItemToEvents, dbIndexFromName } from '../events/binlog-events.ts';
 import { eventKafkaKey, eventPartitionKey } from '../events/kafka-keys.ts';
-import { formatPosition } from '../binlog/item.ts';
+import { formatPosition, type BinlogPosition } from '../binlog/item.ts';
 import { AckTracker, type TrackedItem } from '../replication/ack-tracker.ts';
 import type { SessionClock, SessionTimings } from '../replication/clock.ts';
 import { ReplicationGapError } from '../replication/errors.ts';
@@ -26,6 +30,10 @@ import { selectSyncProtocol, type ProtocolSelection } from './protocol-selection
 import { LegacySourceTask } from './legacy-source-task.ts';
 import type { LegacyTimings } from '../legacy/legacy-session.ts';
 import { PbPushReceiver } from '../rsync-daemon/index.ts';
+import { SpillCoordinator, type SpillSource, type SpillStartInfo } from '../spill/spill-coordinator.ts';
+import type { SpilledItem } from '../spill/spill-record.ts';
+import { forgetFollower, keepFollower, releaseFollower } from '../spill/kept-followers.ts';
+import type { BinlogItem } from '../binlog/item.ts';
 
 const POLL_WAIT_MS = 500;
 const STATUS_EVERY_MS = 1000;
@@ -52,7 +60,8 @@ export class PikaSourceTask implements SourceTask {
   private context!: SourceTaskContext;
   private metrics!: PikaSourceMetrics;
   private session!: ReplicationSession;
-  private readonly tracker = new AckTracker();
+  /** Replaced when the spill log takes over the acks of the items it tracked. */
+  private tracker = new AckTracker();
   private readonly inflight = new Map<SourceRecord, TrackedItem>();
   private lastStatusAt = 0;
   private stopped = false;
@@ -74,6 +83,12 @@ export class PikaSourceTask implements SourceTask {
   private readonly cleanups = new Map<string, Promise<void>>();
   /** Pika 3.1–3.4 masters push dumps to our rsync daemon; created on the first such full sync. */
   private pushReceiver: PbPushReceiver | undefined;
+  private spill: SpillCoordinator | undefined;
+  /** With a spill log: per DB the items not yet acknowledged, in arrival order (the log takes them over). */
+  private readonly unacked = new Map<string, Array<{ received: ReceivedItem; tracked: TrackedItem }>>();
+  /** Poll is inside session.take (spilling must not start then: it takes from the session too). */
+  private taking = false;
+  private sessionFailed = false;
 
   constructor(private readonly options: PikaSourceTaskOptions = {}) {}
 
@@ -95,8 +110,15 @@ export class PikaSourceTask implements SourceTask {
     this.metrics.protocol(this.selection.protocol, this.selection.profile);
     if (this.selection.protocol === 'legacy') {
       this.legacy = new LegacySourceTask(s, this.filter, context, this.metrics, this.selection, { timings: this.options.legacyTimings });
+      if (s.spillEnabled) log.warn('spill.enabled is ignored on a legacy master (its sync has no acks to keep the binlog): this task has no spill log');
       this.legacy.start();
       return;
+    }
+    if (s.spillEnabled) {
+      const key = `${context.connectorName}/${context.taskId}`;
+      await releaseFollower(key);
+      const dir = s.spillDir ?? join('data', 'pika-connect', context.connectorName, 'spill');
+      this.spill = await SpillCoordinator.open({ dir, maxBytes: s.spillMaxBytes, afterMs: s.spillAfterMs, batchItems: s.pollMaxRecords }, this.spillStartInfo(), log);
     }
     this.session = new ReplicationSession({
       host: s.host,
@@ -113,16 +135,21 @@ export class PikaSourceTask implements SourceTask {
       clock: this.options.clock,
     });
     this.session.start();
+    this.spill?.attach(this.spillSource());
   }
 
   async poll(): Promise<SourceRecord[]> {
     if (this.legacy) return this.legacy.poll();
+    if (this.spill && await this.spill.replaying()) return this.pollSpilled(this.spill);
     let items: ReceivedItem[];
     const job = this.jobs[0];
     try {
+      this.taking = true;
       items = await this.session.take(this.settings.pollMaxRecords, job ? 0 : POLL_WAIT_MS, this.context.signal);
     } catch (error) {
       throw this.onSessionFailure(error as Error);
+    } finally {
+      this.taking = false;
     }
     const records: SourceRecord[] = [];
     for (const received of items) this.toRecords(received, records);
@@ -249,6 +276,9 @@ export class PikaSourceTask implements SourceTask {
       // Its snapshot-end is in Kafka now. A newer full sync of the DB (resync) owns the directory: it cleans up.
       if (this.lastJobs.get(job.db) === job) this.cleanUp(job.db, () => job.removeDownload());
     }
+    if (this.spill && !isSnapshotOffset(record.sourceOffset)) {
+      this.spill.noteCommitted(`db${record.sourcePartition.db}`, { filenum: Number(record.sourceOffset.filenum), offset: Number(record.sourceOffset.offset) });
+    }
     const tracked = this.inflight.get(record);
     if (!tracked) return;
     this.inflight.delete(record);
@@ -256,9 +286,10 @@ export class PikaSourceTask implements SourceTask {
     if (tracked.outstanding === 0) this.metrics.committed(tracked, tracked.db, tracked.end);
   }
 
-  commit(): void {
+  async commit(): Promise<void> {
     if (this.legacy) return this.legacy.commit();
     this.flushAcks();
+    await this.spill?.afterCommit();
   }
 
   async stop(): Promise<void> {
@@ -271,9 +302,74 @@ export class PikaSourceTask implements SourceTask {
     this.abort.abort();
     for (const job of this.jobs) await job.close().catch(() => {});
     await Promise.all(this.cleanups.values());
-    await this.session.stop();
     await this.pushReceiver?.stop();
+    const spill = this.spill;
+    if (spill && !this.context.signal.aborted && !this.sessionFailed) {
+      this.keepFollowing(spill);
+      return;
+    }
+    await spill?.close();
+    await this.session.stop();
     this.reportStatus();
+  }
+
+  // ---------- spill log ----------
+
+  /**
+   * This incarnation ended but the runtime will start another (e.g. Kafka is unavailable): the session keeps
+   * following the master and spills into the log until the next incarnation (or the runtime's stop) releases it.
+   */
+  private keepFollowing(spill: SpillCoordinator): void {
+    const key = `${this.context.connectorName}/${this.context.taskId}`;
+    const release = async (): Promise<void> => {
+      forgetFollower(key, release);
+      this.context.signal.removeEventListener('abort', onAbort);
+      await spill.close();
+      await this.session.stop();
+    };
+    const onAbort = (): void => { void release(); };
+    keepFollower(key, release);
+    this.context.signal.addEventListener('abort', onAbort, { once: true });
+    this.context.logger.info('task incarnation ended: its replication session keeps following the master (spill.enabled) until the next incarnation starts', { 'spill.after.ms': this.settings.spillAfterMs });
+    spill.keep();
+  }
+
+  private spillStartInfo(): SpillStartInfo {
+    const committed = new Map<string, BinlogPosition | null>();
+    for (const { partition, offset } of this.context.offsets.all()) {
+      if (partition.source_id !== this.settings.sourceId) continue;
+      committed.set(`db${partition.db}`, isSnapshotOffset(offset) ? null : parseCommittedOffset(partition, offset));
+    }
+    return { committed, replayWithoutOffset: this.settings.snapshotMode === 'never', fullSyncAlways: this.settings.snapshotMode === 'always' };
+  }
+
+  private spillSource(): SpillSource {
+    return {
+      master: () => this.session.master,
+      takeUnacked: () => {
+        this.flushAcks();
+        const items = [...this.unacked.values()].flatMap((q) => q.map((e) => e.received));
+        this.unacked.clear();
+        this.tracker = new AckTracker();
+        return items;
+      },
+      pending: () => this.tracker.pending > 0 && !this.taking,
+      take: (max, waitMs) => this.session.take(max, waitMs, this.context.signal),
+      acknowledge: (db, generation, start, end, items) => this.session.acknowledge(db, generation, start, end, items),
+    };
+  }
+
+  /** Logged items as records; they are acknowledged already, so only their commit (for trimming) is followed. */
+  private async pollSpilled(spill: SpillCoordinator): Promise<SourceRecord[]> {
+    const records: SourceRecord[] = [];
+    for (const spilled of await spill.next(this.settings.pollMaxRecords)) this.spilledRecords(spilled, records);
+    for (const r of records) if (r.filteredBy !== undefined) this.metrics.filtered(r.filteredBy);
+    this.maybeReportStatus();
+    return records;
+  }
+
+  private spilledRecords(s: SpilledItem, out: SourceRecord[]): void {
+    this.buildRecords(s.db, s.item, s.end, s.replicationId, s.profile, out);
   }
 
   // ---------- start position ----------
@@ -301,6 +397,11 @@ export class PikaSourceTask implements SourceTask {
         if (this.onHandshakeGap(gap)) return 'dump';
         throw gap;
       }
+      const spilled = this.spill?.resumePoint(db, position);
+      if (spilled) {
+        log.info('resuming the master after the last item of the spill log (the items between the committed offset and it are replayed from the log)', { db, committed: formatPosition(position), position: formatPosition(spilled) });
+        return spilled;
+      }
       log.info('resuming from the committed offset', { db, position: formatPosition(position), logic_id: position.logicId });
       // A crash between the commit of snapshot-end and the deletion of its dump left the dump behind.
       const leftover = committed.snapshot_dump_uuid;
@@ -312,6 +413,11 @@ export class PikaSourceTask implements SourceTask {
         });
       }
       return position;
+    }
+    const spilled = s.snapshotMode === 'never' ? this.spill?.resumePoint(db, undefined) : undefined;
+    if (spilled) {
+      log.info('no committed offset: resuming the master after the last item of the spill log (its items are replayed first)', { db, position: formatPosition(spilled) });
+      return spilled;
     }
     if (s.snapshotMode === 'never') {
       log.warn('no committed offset: starting at the master\'s current binlog position (snapshot.mode=never); data written before is not captured', { db });
@@ -359,22 +465,32 @@ export class PikaSourceTask implements SourceTask {
   // ---------- records and acks ----------
 
   private toRecords(received: ReceivedItem, out: SourceRecord[]): void {
-    const s = this.settings;
     const master = this.session.master!;
-    const db = dbIndexFromName(received.db);
     const { item, end } = received;
-    const events = binlogItemToEvents(item, {
-      db, sourceId: s.sourceId, host: s.host, port: s.port, replicationId: master.replicationId, profile: master.profile, end,
-    });
-    const tracked = this.tracker.track(received.db, received.generation, end, events.length);
+    const records = this.buildRecords(received.db, item, end, master.replicationId, master.profile, out);
+    const tracked = this.tracker.track(received.db, received.generation, end, records.length);
     this.metrics.received(tracked, received.db, item.start, end, item.execTime);
-    if (events.length === 0) this.metrics.committed(tracked, received.db, end);
+    if (records.length === 0) this.metrics.committed(tracked, received.db, end);
+    for (const record of records) this.inflight.set(record, tracked);
+    if (this.spill) {
+      let queue = this.unacked.get(received.db);
+      if (!queue) this.unacked.set(received.db, (queue = []));
+      queue.push({ received, tracked });
+      this.spill.noteServed(received.db, end);
+    }
+  }
+
+  /** The records of one binlog item (appended to `out` and returned). */
+  private buildRecords(dbName: string, item: BinlogItem, end: ReceivedItem['end'], replicationId: string | null, profile: '4.0' | '3.5', out: SourceRecord[]): SourceRecord[] {
+    const s = this.settings;
+    const db = dbIndexFromName(dbName);
+    const events = binlogItemToEvents(item, { db, sourceId: s.sourceId, host: s.host, port: s.port, replicationId, profile, end });
     const topic = s.streamMode === 'single' ? s.topicSingle : s.topicBinlog;
     const partition = sourcePartition(s.sourceId, db);
-    events.forEach((event, index) => {
+    return events.map((event, index) => {
       const record: SourceRecord = {
         sourcePartition: partition,
-        sourceOffset: sourceOffset(end, item.logicId, item.termId, master.replicationId, events.length > 1 ? index : undefined),
+        sourceOffset: sourceOffset(end, item.logicId, item.termId, replicationId, events.length > 1 ? index : undefined),
         topic,
         key: eventKafkaKey(event),
         value: event,
@@ -382,8 +498,8 @@ export class PikaSourceTask implements SourceTask {
       };
       const decision = this.filter(event);
       if (!decision.pass) record.filteredBy = decision.reason;
-      this.inflight.set(record, tracked);
       out.push(record);
+      return record;
     });
   }
 
@@ -391,11 +507,18 @@ export class PikaSourceTask implements SourceTask {
     for (const range of this.tracker.drain()) {
       this.session.acknowledge(range.db, range.generation, range.start, range.end, range.items);
     }
+    // The tracker drained each DB's prefix of items without outstanding records: so does the spill's copy.
+    for (const queue of this.unacked.values()) {
+      let done = 0;
+      while (done < queue.length && queue[done]!.tracked.outstanding === 0) done++;
+      if (done > 0) queue.splice(0, done);
+    }
   }
 
   // ---------- failures and status ----------
 
   private onSessionFailure(error: Error): Error {
+    this.sessionFailed = true;
     if (!(error instanceof ReplicationGapError)) return error;
     this.recordGap(error);
     this.reportStatus();
@@ -432,6 +555,7 @@ export class PikaSourceTask implements SourceTask {
         items_awaiting_commit: this.tracker.pending,
         ...this.session.stats,
       },
+      ...(this.spill ? { spill: this.spill.status() } : {}),
       snapshot: {
         full_syncs: this.fullSyncs,
         resyncs: this.resyncs,
