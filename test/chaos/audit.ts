@@ -44,7 +44,19 @@ export interface AuditInput {
   connector: string;
   master: PikaMaster;
   dbs: number[];
+  /** The consumers whose reads are checked; default kafkajs and kcat, both read_committed. */
+  readers?: Reader[];
 }
+
+export interface Reader {
+  name: string;
+  read(topic: string): Promise<CommittedRecord[]>;
+}
+
+export const COMMITTED_READERS: Reader[] = [
+  { name: 'kafkajs', read: (topic) => readAllCommitted(topic) },
+  { name: 'kcat', read: (topic) => kcatReadCommitted(topic) },
+];
 
 const pos = (filenum: number, offset: number): number => filenum * 2 ** 32 + offset;
 const parse = (r: { value: Buffer | null }): SnapshotEvent => JSON.parse(r.value!.toString()) as SnapshotEvent;
@@ -201,12 +213,14 @@ export async function audit(input: AuditInput): Promise<Figures> {
     for (const r of records) raw.set(`${topic}/${r.partition}/${r.offset}`, r);
   }
   const readers: ReaderFigures[] = [];
-  readers.push(checkReader('kafkajs', input, await readAllCommitted(input.binlogTopic), await readAllCommitted(input.snapshotTopic), raw));
-  readers.push(checkReader('kcat', input, await kcatReadCommitted(input.binlogTopic), await kcatReadCommitted(input.snapshotTopic), raw));
+  const chosen = input.readers ?? COMMITTED_READERS;
+  for (const reader of chosen) {
+    readers.push(checkReader(reader.name, input, await reader.read(input.binlogTopic), await reader.read(input.snapshotTopic), raw));
+  }
   const torn = tornTransactions(input, rawBinlog, rawSnapshot, rawOffsets);
   const worst = (f: (r: ReaderFigures) => number): number => Math.max(...readers.map(f));
   const notes = [...readers.flatMap((r) => r.notes), ...torn.notes];
-  if (readers[0]!.inKafka !== readers[1]!.inKafka) notes.push(`the readers disagree: kafkajs ${readers[0]!.inKafka} records, kcat ${readers[1]!.inKafka}`);
+  if (new Set(readers.map((r) => r.inKafka)).size > 1) notes.push(`the readers disagree: ${readers.map((r, i) => `${chosen[i]!.name} ${r.inKafka} records`).join(', ')}`);
   return {
     written: input.written.length,
     inKafka: readers[0]!.inKafka,

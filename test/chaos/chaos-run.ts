@@ -10,7 +10,7 @@ import { uniqueName } from '../helpers/kafka.ts';
 import { WorkerProcess, readCheckpoint, tempDir, writeProperties } from '../helpers/worker-process.ts';
 import { seededRandom } from '../helpers/random.ts';
 import { WriteLoad } from './write-load.ts';
-import { audit, type Figures } from './audit.ts';
+import { audit, type AuditInput, type Figures } from './audit.ts';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const exited = (w: WorkerProcess | undefined): boolean => !!w && (w.child.exitCode !== null || w.child.signalCode !== null);
@@ -161,12 +161,21 @@ export class ChaosRun {
 
   /** Stops the load, lets the connector catch up, stops it gracefully and audits Kafka. */
   async finish(): Promise<Figures> {
+    await this.settle();
+    return audit(this.auditInput());
+  }
+
+  /** Stops the load, lets the connector catch up and stops it gracefully. */
+  async settle(): Promise<void> {
     this.load.stop();
     if (!this.worker || exited(this.worker)) this.startWorker();
     await this.waitCaughtUp(300_000, 'catch up at the end');
     const code = await this.worker!.kill('SIGTERM');
     if (code !== 0) this.log(`graceful stop exited ${code}; log tail:\n${this.worker!.log.slice(-2000)}`);
-    return audit({
+  }
+
+  auditInput(): AuditInput {
+    return {
       written: this.load.written,
       binlogTopic: `pika.${this.cluster}.binlog`,
       snapshotTopic: `pika.${this.cluster}.snapshot`,
@@ -174,7 +183,7 @@ export class ChaosRun {
       connector: this.connector,
       master: this.master,
       dbs: DBS,
-    });
+    };
   }
 
   /** Kills what is left, keeps every worker's output in the run's directory (named in the log) and stops the master. */
