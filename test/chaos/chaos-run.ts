@@ -13,6 +13,13 @@ import { WriteLoad } from './write-load.ts';
 import { audit, type AuditInput, type Figures } from './audit.ts';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const liveWorkers = new Set<WorkerProcess>();
+
+/** SIGKILLs every worker process any run started and did not stop yet (for an interrupted suite). */
+export function killAllWorkers(): void {
+  for (const w of liveWorkers) w.child.kill('SIGKILL');
+}
+
 export const exited = (w: WorkerProcess | undefined): boolean => !!w && (w.child.exitCode !== null || w.child.signalCode !== null);
 const DBS = [0, 1];
 
@@ -100,6 +107,8 @@ export class ChaosRun {
   startWorker(): WorkerProcess {
     const worker = new WorkerProcess([this.files.worker, this.files.connector], { KAFKAJS_NO_PARTITIONER_WARNING: '1' });
     this.workers.push(worker);
+    liveWorkers.add(worker);
+    void worker.wait().then(() => liveWorkers.delete(worker));
     this.worker = worker;
     return worker;
   }

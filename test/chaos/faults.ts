@@ -144,6 +144,7 @@ export async function brokerKills(options: ChaosOptions, clusterName: string, ti
       killed.push(node);
       // Recovery: from the kill until the connector committed what the master had at that moment (on 2 brokers).
       recoveries.push(await run.waitCaughtUp(180_000, `continue with node ${node} down`));
+      run.log(`  ${i + 1}/${times}: node ${node} killed; caught up without it in ${recoveries.at(-1)} ms`);
       await sleep(between(run, 2000, 6000));
       await kafkaSh(clusterName, 'start-node', String(node));
       await run.waitCaughtUp(180_000, `continue after node ${node} came back`);
@@ -159,7 +160,7 @@ export async function clusterRestarts(options: ChaosOptions, clusterName: string
       for (const node of [1, 2, 3]) await kafkaSh(clusterName, 'kill-node', String(node));
       await sleep(between(run, 2000, 6000));
       await Promise.all([1, 2, 3].map((node) => kafkaSh(clusterName, 'start-node', String(node))));
-      await run.recovered(300_000);
+      run.log(`  ${i + 1}/${times}: cluster restarted; recovered in ${await run.recovered(300_000)} ms`);
     }
   });
   return { figures, recoveriesMs: run.recoveriesMs, faults: times, failures: [], detail: 'recovery = all brokers back → caught up' };
@@ -189,7 +190,7 @@ export async function masterFaults(options: ChaosOptions, times: number): Promis
         gapsExpected++;
         run.startWorker();
       }
-      await run.recovered(300_000);
+      run.log(`  ${i + 1}/${times}: ${kind}; recovered in ${await run.recovered(300_000)} ms`);
       await sleep(between(run, 500, 2000));
     }
   });
@@ -221,7 +222,7 @@ export async function connectionFaults(options: ChaosOptions, times: number): Pr
         await sleep(between(run, 1000, 6000)); // beyond pika.silence.timeout.ms (3 s) about half the time
         run.master.faults.stall(false);
       }
-      await run.recovered();
+      run.log(`  ${i + 1}/${times}: ${kind}; recovered in ${await run.recovered()} ms`);
       await sleep(between(run, 200, 1500));
     }
   });
@@ -250,7 +251,7 @@ export async function checkpointFaults(options: ChaosOptions, times: number): Pr
         // A restart while the directory is broken must not depend on it.
         await run.killWorker();
         run.startWorker();
-        await run.recovered();
+        run.log(`  ${i + 1}/${times}: ${kind}; restarted worker caught up in ${await run.recovered()} ms`);
         if (!run.worker!.log.includes('could not write the local checkpoint file')) failures.push(`${kind}: no warning about the checkpoint file`);
       } finally {
         if (kind === 'unwritable') await chattr('-i', run.checkpoints);

@@ -18,7 +18,7 @@ export interface Plan {
 }
 
 export const FULL_PLAN: Plan = {
-  runtimeRounds: 10, runtimeKills: 10, brokerKills: 6, clusterRestarts: 3, masterFaults: 9, connectionFaults: 12, checkpointFaults: 4,
+  runtimeRounds: 10, runtimeKills: 10, brokerKills: 3, clusterRestarts: 2, masterFaults: 9, connectionFaults: 12, checkpointFaults: 4,
   prefillKeys: 3000, writesPerSecond: 200,
 };
 
@@ -35,6 +35,8 @@ export interface SuiteOptions {
   plan: Plan;
   seed: number;
   log: (line: string) => void;
+  /** Called after each class with the lines so far. */
+  onClass?: (lines: ClassLine[]) => void;
 }
 
 export interface ClassLine {
@@ -97,6 +99,7 @@ export async function runSuite(options: SuiteOptions): Promise<ClassLine[]> {
     options.log(`   ${result.detail}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
     for (const note of [...result.figures.notes, ...result.failures].slice(0, 10)) options.log(`   ! ${note}`);
     options.log(formatLine(line));
+    options.onClass?.(lines);
   }
   return lines;
 }
