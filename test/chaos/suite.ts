@@ -24,7 +24,7 @@ export const FULL_PLAN: Plan = {
 
 export const SHORT_PLAN: Plan = {
   runtimeRounds: 1, runtimeKills: 4, brokerKills: 0, clusterRestarts: 0, masterFaults: 1, connectionFaults: 3, checkpointFaults: 2,
-  prefillKeys: 1000, writesPerSecond: 100,
+  prefillKeys: 600, writesPerSecond: 100,
 };
 
 export interface SuiteOptions {
