@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../../../../runtime/api/index.ts';
 import {
-  RsyncDaemon, RsyncDaemonError, pbPushModule, legacyPushModule, prepareReceiveDir, renderDaemonFiles, waitForPushedDump,
+  RsyncDaemon, RsyncDaemonError, checkReplicaEndpoint, pbPushModule, legacyPushModule, prepareReceiveDir, renderDaemonFiles, waitForPushedDump,
 } from '../../../../../connector/pika/rsync-daemon/index.ts';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -205,4 +205,18 @@ test('rsyncd.conf: Pika\'s settings, auth lines only with a secret; values that 
   assert.match(legacy.conf, /^\[document_192\.0\.2\.2:9721\]$/m);
   assert.throws(() => renderDaemonFiles(pbPushModule('/d/m\n[evil]', 'pw'), '/s', '/l', false), /module path/);
   assert.throws(() => renderDaemonFiles(pbPushModule('/d/m', 'a\nb'), '/s', '/l', false), /one non-empty line/);
+});
+
+test('endpoint checks: 0.0.0.0 and a loopback ip towards a remote master are errors; a foreign ip is a NAT warning', async () => {
+  const base = { daemonPort: 10222, ipKey: 'pika.replica.ip', portKey: 'pika.replica.port', probe: false };
+  const unspecified = await checkReplicaEndpoint({ ...base, replicaIp: '0.0.0.0', masterHost: '10.0.0.1' });
+  assert.equal(unspecified[0]?.level, 'error');
+  assert.match(unspecified[0]!.message, /pika\.replica\.ip=0\.0\.0\.0 .*0\.0\.0\.0:10222/);
+  const loopback = await checkReplicaEndpoint({ ...base, replicaIp: '127.0.0.1', masterHost: '10.0.0.1' });
+  assert.equal(loopback[0]?.level, 'error');
+  assert.match(loopback[0]!.message, /push the full sync to itself/);
+  assert.deepEqual(await checkReplicaEndpoint({ ...base, replicaIp: '127.0.0.1', masterHost: '127.0.0.1' }), []);
+  const foreign = await checkReplicaEndpoint({ ...base, replicaIp: '203.0.113.77', masterHost: '10.0.0.1' });
+  assert.equal(foreign[0]?.level, 'warning');
+  assert.match(foreign[0]!.message, /not an address of this host.*203\.0\.113\.77:10222.*NAT/);
 });
