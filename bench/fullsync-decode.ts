@@ -1,12 +1,17 @@
 /**
  * Full-sync decode throughput on a Floyd 4.0 dump written by real RocksDB (cached under .cache/bench/fullsync/):
- * `keys` mixed keys (~90% strings, the rest small hashes/sets/zsets/lists), 3 instances, snappy. Times one pass of
- * `readDbDump` (keys/s, elements/s) and one of `snapshotEvents` with default split limits (events/s), and prints the
- * peak RSS (target: ≥ 300k keys/s decode).
+ * `keys` mixed keys (~90% strings, the rest small hashes/sets/zsets/lists), 3 instances, snappy. Times a plain read
+ * of the dump's files (the I/O ceiling on this machine, now), one pass of `readDbDumpBatches` (what the snapshot
+ * consumes), one of `readDbDump` (one record at a time) and one of `snapshotEvents` with default split limits, and
+ * prints keys/s, MB/s of dump read, the decode as a ratio of the plain read (steadier than absolute rates on a shared
+ * machine, as are the per-CPU-second figures) and the peak RSS. Target: ≥ 300k keys/s decode.
  *
  *   npx tsx bench/fullsync-decode.ts [keys=1000000]
  */
-import { readDbDump } from '../connector/pika/dump/index.ts';
+import { open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readDbDump, readDbDumpBatches } from '../connector/pika/dump/index.ts';
+import type { DumpRecord } from '../connector/pika/dump/index.ts';
 import { snapshotEvents } from '../connector/pika/snapshot/index.ts';
 import { BENCH_NOW_MS, mixedDump } from './helpers/fullsync-dumps.ts';
 import { sampleRss } from './helpers/rss-sampler.ts';
@@ -24,25 +29,64 @@ console.log(
 const rss = sampleRss(100);
 const rate = (n: number, s: number): string => `${Math.round(n / s).toLocaleString('en')}/s`;
 
+/** Reads every file of the dump once (256 KiB reads): the ceiling for any reader of it. */
+async function plainRead(dir: string): Promise<number> {
+  const buf = new Uint8Array(256 * 1024);
+  let bytes = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const fh = await open(join(e.parentPath, e.name), 'r');
+    try {
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        bytes += bytesRead;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  return bytes;
+}
+
+const mbps = (bytes: number, s: number): string => `${(bytes / 1e6 / s).toFixed(1)} MB/s`;
+let plainSecs = 0;
 {
+  const t0 = performance.now();
+  const bytes = await plainRead(dump.dbDir);
+  plainSecs = (performance.now() - t0) / 1000;
+  console.log(`plain read:     ${(bytes / 1e6).toFixed(0)} MB in ${plainSecs.toFixed(2)} s → ${mbps(bytes, plainSecs)} (ceiling)`);
+}
+
+async function timeDecode(name: string, records: AsyncIterable<DumpRecord | DumpRecord[]>): Promise<void> {
   let keys = 0;
   let elements = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  for await (const rec of readDbDump(dump.dbDir, 'db0', { nowMs: BENCH_NOW_MS, onWarning: (w) => console.warn(w) })) {
+  const count = (rec: DumpRecord): void => {
     if (rec.kind === 'string' || rec.kind === 'key-start') keys++;
     else if (rec.kind === 'elements') elements += rec.items.length;
+  };
+  for await (const r of records) {
+    if (Array.isArray(r)) for (const rec of r) count(rec);
+    else count(r);
   }
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuSecs = (cpu.user + cpu.system) / 1e6;
   console.log(
-    `readDbDump:     ${keys} keys, ${elements} elements in ${secs.toFixed(1)} s wall / ${cpuSecs.toFixed(1)} s CPU → ` +
-      `${rate(keys, secs)} keys, ${rate(elements, secs)} elements (${rate(keys, cpuSecs)} keys per CPU-second); ` +
+    `${name.padEnd(16)}${keys} keys, ${elements} elements in ${secs.toFixed(1)} s wall / ${cpuSecs.toFixed(1)} s CPU → ` +
+      `${rate(keys, secs)} keys, ${rate(elements, secs)} elements, ${mbps(dump.diskBytes, secs)} of dump, ` +
+      `${mbps(dump.valueBytes, secs)} of values (${rate(keys, cpuSecs)} keys per CPU-second); ` +
+      `${(plainSecs / secs).toFixed(3)}× the plain read's speed; ` +
       `target ≥ ${TARGET_KEYS_PER_S.toLocaleString('en')} keys/s: ${keys / secs >= TARGET_KEYS_PER_S ? 'met' : 'NOT met'}`,
   );
   if (keys !== dump.keys) console.log(`!! read ${keys} keys, the generator wrote ${dump.keys}`);
 }
+
+const readerOpts = { nowMs: BENCH_NOW_MS, onWarning: (w: string) => console.warn(w) };
+await timeDecode('readDbDumpBatches:', readDbDumpBatches(dump.dbDir, 'db0', readerOpts));
+await timeDecode('readDbDump:', readDbDump(dump.dbDir, 'db0', readerOpts));
 
 {
   let events = 0;
@@ -59,7 +103,8 @@ const rate = (n: number, s: number): string => `${Math.round(n / s).toLocaleStri
   const cpuSecs = (cpu.user + cpu.system) / 1e6;
   console.log(
     `snapshotEvents: ${events} events (${keyEvents} key events) in ${secs.toFixed(1)} s wall / ${cpuSecs.toFixed(1)} s CPU → ` +
-      `${rate(events, secs)} events (${rate(events, cpuSecs)} per CPU-second)`,
+      `${rate(events, secs)} events, ${rate(dump.keys, secs)} keys, ${mbps(dump.diskBytes, secs)} of dump (${rate(events, cpuSecs)} events per CPU-second); ` +
+      `${(plainSecs / secs).toFixed(3)}× the plain read's speed`,
   );
 }
 console.log(rss.describe());
