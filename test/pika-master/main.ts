@@ -1,5 +1,5 @@
 // CLI for the demo and manual use:
-//   npx tsx test/pika-master/main.ts --port 9221 --dir /tmp/pika --dbs 2 --profile 4.0 \
+//   npx tsx test/pika-master/main.ts --port 9221 --dir /tmp/pika --dbs 2 --profile 4.0|3.5|pb-3.4|legacy-3.0|legacy-2.x \
 //       [--binlog-file-size 104857600] [--expire-logs-nums 10] [--requirepass pw] [--time-scale 1] [--script file.redis]
 // Prints the ports, optionally runs a redis-cli script, then serves until SIGINT/SIGTERM.
 
