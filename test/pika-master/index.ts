@@ -33,6 +33,7 @@ import { FullSync, RSYNC_PORT_SHIFT, type FullSyncQuirks } from './fullsync/full
 import type { GenCompression } from '../fixtures/rocksdb-gen/run.ts';
 import { LegacyReplication, type LegacyProfile } from './legacy/legacy-replication.ts';
 import { RsyncPusher } from './fullsync/rsync-push.ts';
+import { DbBgsave } from './fullsync/bgsave.ts';
 
 export interface PikaMasterOptions {
   dbs?: number;
@@ -118,6 +119,7 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
   let fullSync: FullSync;
   let rsyncPush: RsyncPusher | undefined;
   let legacy: LegacyReplication | undefined;
+  let legacyPush: RsyncPusher | undefined;
   const timeScale = options.timeScale ?? 1;
   const ports = { resp: options.port ?? 0, repl: options.port ? options.port + 2000 : 0, rsync: options.port ? options.port + RSYNC_PORT_SHIFT : 0 };
 
@@ -135,8 +137,13 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
     legacy = new LegacyReplication(core, {
       profile: profile as LegacyProfile, host, heartbeatPort: ports.repl, serverId: options.serverId ?? 1,
       senderConnectDelayMs: 2000 / timeScale, senderRetryMs: 1000 / timeScale, heartbeatTimeoutMs: 20000 / timeScale,
-      onWait: options.onLegacyWait, selfIp: options.selfIp ?? host, selfPort: () => ports.resp,
+      // Without a hook of its own, a 3.0 master bgsaves and pushes the dump to the slave's rsync daemon (port + 3000).
+      onWait: options.onLegacyWait ?? ((slave) => legacyPush?.onLegacyWait(slave)), selfIp: options.selfIp ?? host, selfPort: () => ports.resp,
     });
+    if (profile === 'legacy-3.0' && !options.onLegacyWait) {
+      const bgsave = new DbBgsave(core, 0, { host: options.selfIp ?? host, port: () => ports.resp, dbInstanceNum: 1, compression: options.dumpCompression ?? 'snappy' });
+      legacyPush = new RsyncPusher([bgsave], { selfIp: options.selfIp ?? host, respPort: () => ports.resp, dir, legacy: true });
+    }
     resp = new RespServer(core, {
       host, port: ports.resp, requirepass: options.requirepass, infoReplication: () => legacyInfo(),
       extraCommand: (name, argv) => (name === 'trysync' ? legacy!.trysync(argv) : undefined),
@@ -183,6 +190,8 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
     await resp.close();
     if (legacy) {
       await legacy.close();
+      await legacyPush?.close();
+      legacyPush = undefined;
       return;
     }
     await repl.close();

@@ -8,7 +8,8 @@
 // the end of the first item after a binlog roll is not known (its header names the previous file's end while it is
 // stored at the next file's start — pika-vectors-3.0.16-legacy README, surprise 4), but every start is a real
 // position, and a start at a file's end makes the master's sender roll over to the next file.
-// A `wait` reply (the master needs a full sync) ends the session with PIKA_LEGACY_FULL_SYNC unless `onWait` handles it.
+// A `wait` reply (the master needs a full sync) goes to `onWait` (the task receives the pushed dump and emits its
+// snapshot, then the session TRYSYNCs at the dump's offset); without `onWait` it ends the session (PIKA_LEGACY_FULL_SYNC).
 import type { Logger } from '../../../runtime/api/index.ts';
 import { formatPosition, type BinlogPosition } from '../binlog/item.ts';
 import { LegacyBinlogReceiver, type LegacyReceivedItem, type LegacyStream, type LegacyStreamProfile } from './binlog-receiver.ts';
@@ -65,6 +66,11 @@ export interface LegacySessionOptions {
   logger: Logger;
   timings?: Partial<LegacyTimings>;
   maxQueuedItems?: number;
+  /**
+   * The master answered `wait` (full sync): receive and emit the dump, then resolve with where the binlog continues
+   * (the dump's offset). Rejecting ends the session with that error. Without it, `wait` is PIKA_LEGACY_FULL_SYNC.
+   */
+  onWait?(at: 'force' | BinlogPosition): Promise<LegacyResume>;
 }
 
 export interface LegacyQueuedItem extends LegacyReceivedItem {
@@ -133,6 +139,12 @@ export class LegacySession {
     this.running ??= this.run();
   }
 
+  /** Starts at `resume` instead of the constructor's start point (a snapshot finished from a local dump). */
+  startAt(resume: LegacyStart): void {
+    if (!this.running) this.resume = resume;
+    this.start();
+  }
+
   get isStreaming(): boolean {
     return this.stream !== undefined;
   }
@@ -196,7 +208,7 @@ export class LegacySession {
     while (!this.stopping && !this.failure) {
       let wait = backoff;
       try {
-        await this.runAttempt();
+        if ((await this.runAttempt()) === 'again') continue;
       } catch (error) {
         if (this.stopping) break;
         if (this.streamedGeneration === this.generation) wait = backoff = this.timings.reconnectMinMs;
@@ -220,7 +232,7 @@ export class LegacySession {
   }
 
   /** One TRYSYNC → heartbeat → sender stream, until something breaks (thrown) or the session stops. */
-  private async runAttempt(): Promise<void> {
+  private async runAttempt(): Promise<void | 'again'> {
     const { host, port, logger } = this.options;
     const resume = this.resume;
     const at = resume === 'force' ? 'force' : resume.position;
@@ -230,6 +242,17 @@ export class LegacySession {
       start: at, timeoutMs: this.timings.requestTimeoutMs,
     });
     this.reportedIp = replicaIp;
+    if (outcome.kind === 'wait' && this.options.onWait && !this.stopping) {
+      logger.info('the master answered TRYSYNC with "wait": full sync pushed by its rsync', { from: at === 'force' ? 'force' : formatPosition(at), push_to: `${replicaIp}:${this.options.replicaPort + 3000}` });
+      const next = await this.options.onWait(at).catch((error: Error) => {
+        if (this.stopping) return undefined;
+        // A full sync that cannot be received (daemon cannot bind, bad dump) ends the session: retrying asks the
+        // master for yet another bgsave and push.
+        throw new LegacyHandshakeError(`legacy full sync failed: ${error.message}`, 'PIKA_LEGACY_FULL_SYNC');
+      });
+      if (next) this.resume = next;
+      return 'again';
+    }
     if (outcome.kind === 'wait') {
       throw new LegacyHandshakeError(
         `the master answered TRYSYNC ${at === 'force' ? 'force' : formatPosition(at)} with "wait": it needs a full sync (binlog purged, or forced), pushed by rsync to ${replicaIp}:${this.options.replicaPort + 3000}; legacy full sync is not available in this connector build — use snapshot.mode=never with a position the master still has, or reset the offsets`,

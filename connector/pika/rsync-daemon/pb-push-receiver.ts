@@ -12,7 +12,7 @@ import { ConnectError, type Logger } from '../../../runtime/api/index.ts';
 import { readDumpInfo, type DumpInfo } from '../dump/index.ts';
 import { checkReplicaEndpoint } from './endpoint-check.ts';
 import { RsyncDaemonError } from './errors.ts';
-import { PB_RSYNC_PORT_SHIFT, pbPushModule } from './modules.ts';
+import { LEGACY_RSYNC_PORT_SHIFT, PB_RSYNC_PORT_SHIFT, legacyPushModule, pbPushModule } from './modules.ts';
 import { prepareReceiveDir, waitForPushedDump, type PushProgress } from './push-receiver.ts';
 import { RsyncDaemon } from './rsync-daemon.ts';
 
@@ -29,6 +29,8 @@ export interface PbPushReceiverOptions {
   password: string | undefined;
   dir: string;
   logger: Logger;
+  /** Pika 3.0 (legacy TRYSYNC `wait`): port + 3000, module `document_<masterHost>:<masterPort>`, no login. */
+  legacy?: boolean;
   /** Test seams. */
   pollMs?: number;
   rsyncPath?: string;
@@ -48,14 +50,18 @@ export class PbPushReceiver {
     this.pushedDir = join(o.dir, 'pushed');
   }
 
+  private get shift(): number {
+    return this.o.legacy ? LEGACY_RSYNC_PORT_SHIFT : PB_RSYNC_PORT_SHIFT;
+  }
+
   get daemonPort(): number | undefined {
-    return this.o.daemonPort ?? (this.o.replicaPort === undefined ? undefined : this.o.replicaPort + PB_RSYNC_PORT_SHIFT);
+    return this.o.daemonPort ?? (this.o.replicaPort === undefined ? undefined : this.o.replicaPort + this.shift);
   }
 
   /** Status for the task: where the master pushes and what the daemon saw. */
   status(): Record<string, unknown> {
     return {
-      push_to: this.o.replicaIp !== undefined && this.o.replicaPort !== undefined ? `${this.o.replicaIp}:${this.o.replicaPort + PB_RSYNC_PORT_SHIFT}` : null,
+      push_to: this.o.replicaIp !== undefined && this.o.replicaPort !== undefined ? `${this.o.replicaIp}:${this.o.replicaPort + this.shift}` : null,
       daemon_port: this.daemonPort ?? null,
       daemon_running: this.daemon?.running ?? false,
       ...(this.daemon ? { daemon: this.daemon.stats } : {}),
@@ -151,7 +157,7 @@ export class PbPushReceiver {
         { code: 'PIKA_RSYNCD_IDENTITY', stage: 'poll' });
     }
     const port = this.daemonPort!;
-    if (port > 65535) throw new RsyncDaemonError(`pika.replica.port ${replicaPort} + 1000 = ${port} is not a TCP port: the master would push the full sync there`, 'PIKA_RSYNCD_CONFIG');
+    if (port > 65535) throw new RsyncDaemonError(`pika.replica.port ${replicaPort} + ${this.shift} = ${port} is not a TCP port: the master would push the full sync there`, 'PIKA_RSYNCD_CONFIG');
     const checks = await checkReplicaEndpoint({ replicaIp, daemonPort: port, masterHost: this.o.masterHost, ipKey: 'pika.replica.ip', portKey: 'pika.replica.port', probe: false });
     for (const c of checks) {
       if (c.level === 'error') throw new RsyncDaemonError(c.message, 'PIKA_RSYNCD_CONFIG');
@@ -160,9 +166,10 @@ export class PbPushReceiver {
     const daemon = new RsyncDaemon({
       port,
       bind: this.o.bind,
-      module: pbPushModule(this.moduleDir, this.o.password),
+      // 3.0 pushes into the module's root: the module is the DB's receiving directory.
+      module: this.o.legacy ? legacyPushModule(join(this.moduleDir, 'db0'), this.o.masterHost, this.o.masterPort) : pbPushModule(this.moduleDir, this.o.password),
       controlDir: this.controlDir,
-      purpose: `Pika 3.1–3.4 full-sync push to pika.replica.port + 1000 = ${replicaIp}:${replicaPort + PB_RSYNC_PORT_SHIFT}`,
+      purpose: `Pika ${this.o.legacy ? '3.0' : '3.1–3.4'} full-sync push to pika.replica.port + ${this.shift} = ${replicaIp}:${replicaPort + this.shift}`,
       logger: this.o.logger,
       rsyncPath: this.o.rsyncPath,
       onAuthFailure: (line) => {

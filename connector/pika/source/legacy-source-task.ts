@@ -9,7 +9,14 @@
 //
 // Start without a committed offset: snapshot.mode=never → the master's current binlog_offset (INFO), else 0:0;
 // initial / when_needed → TRYSYNC 0:0 like a fresh 3.0 replica (the master streams its whole binlog while it still
-// has write2file0); always → forced full sync. A `wait` answer (full sync) ends the task with a clear error.
+// has write2file0); always → forced full sync.
+//
+// Full sync (pika-protocol.md §2.2, §7.5; the real replica's sequence in pika-vectors-3.0.16-legacy): TRYSYNC
+// answered `wait` → our rsync daemon on pika.replica.port + 3000 (module `document_<pika.host>:<pika.port>`, no
+// login) → the master's push, `info` last → the dump moved out of the module → snapshot events (the PB path's
+// FullSyncJob, event_type snapshot, snapshot positions as source offsets) → snapshot-end carries the dump offset →
+// TRYSYNC there, binlog. A restart inside the snapshot resumes after its last committed event when the pushed dump
+// of that snapshot is still on local disk; otherwise it asks for a new full sync and the snapshot restarts.
 import { ConnectError, type SourceOffset, type SourceRecord, type SourceTaskContext } from '../../../runtime/api/index.ts';
 import { formatPosition } from '../binlog/item.ts';
 import { eventKafkaKey, eventPartitionKey } from '../events/kafka-keys.ts';
@@ -20,6 +27,12 @@ import type { PikaSourceSettings } from './config.ts';
 import type { PikaSourceMetrics } from './metrics.ts';
 import { parseCommittedOffset, sourceOffset, sourcePartition } from './offsets.ts';
 import type { ProtocolSelection } from './protocol-selection.ts';
+import { join } from 'node:path';
+import type { BinlogPosition } from '../binlog/item.ts';
+import type { LegacyResume } from '../legacy/legacy-session.ts';
+import { PbPushReceiver } from '../rsync-daemon/index.ts';
+import type { SnapshotRecord } from '../snapshot/index.ts';
+import { FullSyncJob } from './full-sync.ts';
 
 const POLL_WAIT_MS = 500;
 const STATUS_EVERY_MS = 1000;
@@ -34,6 +47,15 @@ export class LegacySourceTask {
   private readonly handles = new Map<SourceRecord, object>();
   private lastStatusAt = 0;
   private committedItems = 0;
+  private readonly push: PbPushReceiver;
+  /** The committed snapshot position when the task started inside a snapshot. */
+  private snapshotResume: SourceOffset | undefined;
+  private job: FullSyncJob | undefined;
+  private lastJob: FullSyncJob | undefined;
+  /** Settles the session's `onWait` once the snapshot is emitted (or the task stops). */
+  private jobDone: { resolve(r: LegacyResume): void; reject(e: Error): void } | undefined;
+  private readonly endRecords = new Map<SourceRecord, FullSyncJob>();
+  private fullSyncs = 0;
 
   constructor(
     private readonly settings: PikaSourceSettings,
@@ -54,11 +76,112 @@ export class LegacySourceTask {
       replicaIp: s.replicaIp, replicaPort: s.replicaPort, receiverHost: s.legacyListenHost, receiverPort: s.legacyReceiverPort,
       start: this.startPoint(), logger: context.logger,
       timings: { heartbeatTimeoutMs: s.silenceTimeoutMs, ...options.timings },
+      onWait: () => this.onWait(),
+    });
+    this.push = new PbPushReceiver({
+      legacy: true, replicaIp: s.replicaIp, replicaPort: s.replicaPort, daemonPort: s.replicaRsyncPort, bind: s.replicaRsyncBind,
+      masterHost: s.host, masterPort: s.port, password: undefined, dir: this.snapshotDir(), logger: context.logger,
     });
   }
 
   start(): void {
+    if (this.snapshotResume) {
+      void this.resumeSnapshot();
+      return;
+    }
     this.session.start();
+  }
+
+  /** Started inside a snapshot: continue it from the local copy of its dump, else a new full sync. */
+  private async resumeSnapshot(): Promise<void> {
+    const uuid = String(this.snapshotResume!.dump_uuid);
+    const local = await this.push.completed(DB, uuid).catch(() => undefined);
+    if (!local) {
+      this.context.logger.warn('a snapshot was in progress but its pushed dump is no longer on local disk: full sync again (TRYSYNC force); the snapshot restarts from its beginning', { db: DB, dump_uuid: uuid });
+      this.session.start();
+      return;
+    }
+    this.beginJob();
+  }
+
+  private onWait(): Promise<LegacyResume> {
+    return new Promise<LegacyResume>((resolve, reject) => {
+      this.jobDone = { resolve, reject };
+      this.push.prepare(DB, true).then(() => this.beginJob(), (error: Error) => {
+        this.jobDone = undefined;
+        reject(error);
+      });
+    });
+  }
+
+  private beginJob(): void {
+    const s = this.settings;
+    const log = this.context.logger;
+    const job = new FullSyncJob(DB, {
+      host: s.host, rsyncPort: 0, dir: this.snapshotDir(), bytesPerSecond: s.snapshotFetchBytesPerSecond,
+      snapshot: {
+        db: DB, sourceId: s.sourceId, source: { host: s.host, port: s.port, replication_id: null },
+        maxElementsPerEvent: s.snapshotMaxElementsPerEvent, maxBytesPerEvent: s.snapshotMaxBytesPerEvent, oversizePolicy: s.snapshotOversizePolicy,
+        onWarning: (m) => log.warn(m, { db: DB }),
+      },
+      logger: log, signal: this.context.signal, resumeFrom: this.snapshotResume, onWarning: (m) => log.warn(m, { db: DB }),
+      pushed: this.push,
+    });
+    this.snapshotResume = undefined;
+    this.job = job;
+    this.lastJob = job;
+    this.fullSyncs++;
+    this.metrics.fullSync(DB);
+    job.begin();
+  }
+
+  private async pollSnapshot(job: FullSyncJob): Promise<SourceRecord[]> {
+    const out: SourceRecord[] = [];
+    try {
+      if (!(await job.ready(POLL_WAIT_MS))) return out;
+      for (const r of await job.next(this.settings.pollMaxRecords)) out.push(this.snapshotRecord(job, r));
+    } catch (error) {
+      const e = error as ConnectError;
+      this.jobDone?.reject(e);
+      this.jobDone = undefined;
+      throw new ConnectError(`legacy full sync failed: ${e.message}`, { code: e.code ?? 'PIKA_LEGACY_FULL_SYNC', stage: 'poll', cause: e });
+    }
+    if (job.state !== 'done') return out;
+    this.job = undefined;
+    const resume: LegacyResume = { position: job.dumpOffset!, skipItemAt: false };
+    this.context.logger.info('snapshot complete: TRYSYNC at the dump offset, the binlog continues there', { db: DB, dump_uuid: job.dumpUuid, dump_offset: formatPosition(resume.position), events: job.status().events_emitted });
+    const done = this.jobDone;
+    this.jobDone = undefined;
+    if (done) done.resolve(resume);
+    else this.session.startAt(resume);
+    return out;
+  }
+
+  private snapshotRecord(job: FullSyncJob, r: SnapshotRecord): SourceRecord {
+    const s = this.settings;
+    const end = r.event.op === 'snapshot-end';
+    const at = job.dumpOffset!;
+    // After snapshot-end the binlog continues at the dump offset: a restart TRYSYNCs there, nothing to skip.
+    const offset: SourceOffset = end
+      ? { ...sourceOffset(at, 0, 0, null, undefined), snapshot_dump_uuid: job.dumpUuid ?? null, resume_filenum: at.filenum, resume_offset: at.offset, resume_skip: false }
+      : r.offset;
+    const decision = this.filter(r.event);
+    const record: SourceRecord = {
+      sourcePartition: sourcePartition(s.sourceId, 0),
+      sourceOffset: offset,
+      topic: s.streamMode === 'single' ? s.topicSingle : s.topicSnapshot,
+      key: eventKafkaKey(r.event),
+      value: r.event,
+      partitionKey: eventPartitionKey(r.event),
+      ...(r.dlqReason !== undefined ? { deadLetterReason: r.dlqReason } : {}),
+      ...(decision.pass ? {} : { filteredBy: decision.reason }),
+    };
+    if (end) this.endRecords.set(record, job);
+    return record;
+  }
+
+  private snapshotDir(): string {
+    return this.settings.snapshotDir ?? join('data', 'pika-connect', this.context.connectorName, 'dumps');
   }
 
   private startPoint(): LegacyStart {
@@ -67,7 +190,9 @@ export class LegacySourceTask {
     const partition = sourcePartition(s.sourceId, 0);
     const committed = this.context.offsets.offset(partition);
     if (committed?.phase === 'snapshot') {
-      throw new ConnectError(`the committed offset ${JSON.stringify(committed)} is inside a snapshot; a legacy master cannot continue a snapshot: reset the connector's offsets`, { code: 'PIKA_BAD_OFFSET', stage: 'offsets' });
+      this.snapshotResume = committed;
+      log.info('a snapshot was in progress: resuming after its last committed event if its pushed dump is still on local disk, else full sync again', { db: DB, dump_uuid: committed.dump_uuid, stage: committed.stage, seq: committed.seq });
+      return 'force';
     }
     if (committed && s.snapshotMode !== 'always') {
       const position = parseCommittedOffset(partition, committed);
@@ -99,6 +224,12 @@ export class LegacySourceTask {
   }
 
   async poll(): Promise<SourceRecord[]> {
+    if (this.job) {
+      const records = await this.pollSnapshot(this.job);
+      for (const r of records) if (r.filteredBy !== undefined) this.metrics.filtered(r.filteredBy);
+      this.maybeReportStatus();
+      return records;
+    }
     let items: LegacyQueuedItem[];
     try {
       items = await this.session.take(this.settings.pollMaxRecords, POLL_WAIT_MS, this.context.signal);
@@ -110,12 +241,16 @@ export class LegacySourceTask {
     const records: SourceRecord[] = [];
     for (const item of items) this.toRecords(item, records);
     for (const r of records) if (r.filteredBy !== undefined) this.metrics.filtered(r.filteredBy);
+    this.maybeReportStatus();
+    return records;
+  }
+
+  private maybeReportStatus(): void {
     const now = Date.now();
     if (now - this.lastStatusAt >= STATUS_EVERY_MS) {
       this.lastStatusAt = now;
       this.reportStatus();
     }
-    return records;
   }
 
   private toRecords(received: LegacyQueuedItem, out: SourceRecord[]): void {
@@ -144,6 +279,12 @@ export class LegacySourceTask {
   }
 
   commitRecord(record: SourceRecord): void {
+    const job = this.endRecords.get(record);
+    if (job) {
+      // snapshot-end is in Kafka: the pushed dump is not needed for a restart any more.
+      this.endRecords.delete(record);
+      job.removeDownload().catch((error: Error) => this.context.logger.warn('could not delete the pushed dump', { db: DB, error: error.message }));
+    }
     const handle = this.handles.get(record);
     if (!handle) return;
     this.handles.delete(record);
@@ -156,7 +297,11 @@ export class LegacySourceTask {
   commit(): void {}
 
   async stop(): Promise<void> {
+    this.jobDone?.reject(new Error('stopped'));
+    this.jobDone = undefined;
     await this.session.stop();
+    await this.job?.close();
+    await this.push.stop();
     this.reportStatus();
   }
 
@@ -174,6 +319,8 @@ export class LegacySourceTask {
         sid: session.sid,
         resume: resume === 'force' ? 'force' : { position: formatPosition(resume.position), skip_item_at: resume.skipItemAt },
         records_awaiting_commit: this.handles.size,
+        full_syncs: this.fullSyncs,
+        full_sync: this.lastJob ? { ...this.lastJob.status(), push: this.push.status() } : null,
         last_error: session.lastError,
         ...session.stats,
       },

@@ -12,6 +12,10 @@
 //   host, `info` is rewritten as `0s\n<that ip>\n<port>\n<filenum>\n<offset>\n`; `info` is pushed last, and only
 //   when everything before succeeded.
 // The password file holds the master's requirepass, or `default` (PikaRsyncService::CreateSecretFile, mode 0600).
+// Legacy 3.0 (`legacy: true`, pika-vectors-3.0.16-legacy): after a TRYSYNC answered `wait`, the same pushes go to the
+// slave's port + 3000, module `document_<master ip>:<master port>`, no user and no password, straight into the
+// module's root (no `<db>/`); `info` last. This master probes the daemon port until it accepts (up to 10 s) before
+// pushing, so a replica that starts its daemon after `wait` is not raced.
 
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +26,8 @@ import type { DbBgsave } from './bgsave.ts';
 
 /** kPortShiftRSync. */
 export const PB_RSYNC_PORT_SHIFT = 1000;
+/** 3.0: the slave's port + 3000. */
+export const LEGACY_RSYNC_PORT_SHIFT = 3000;
 const BLACKWIDOW_TYPES = ['strings', 'hashes', 'lists', 'sets', 'zsets'];
 
 export interface RsyncPushOptions {
@@ -34,6 +40,8 @@ export interface RsyncPushOptions {
   /** The master's data directory; the secret goes to `<dir>/dbsync/rsync/rsync.secret`. */
   dir: string;
   rsyncPath?: string;
+  /** Pika 3.0's push (module `document_<selfIp>:<resp port>`, no auth, no `<db>/`). */
+  legacy?: boolean;
 }
 
 export interface PushResult {
@@ -73,6 +81,21 @@ export class RsyncPusher {
     this.running.set(key, task);
   }
 
+  /** 3.0 TRYSYNC answered `wait` for slave ip:port: bgsave (or reuse the last dump), then push to port + 3000. */
+  onLegacyWait(node: { ip: string; port: number }): void {
+    const port = node.port + LEGACY_RSYNC_PORT_SHIFT;
+    const key = `${node.ip}:${port}`;
+    const bgsave = this.bgsaves[0]!;
+    void bgsave.start(); // a fresh dump per full sync (no-op while one runs)
+    if (this.running.has(key)) return;
+    const task = bgsave.idle()
+      .then(() => waitForPort(node.ip, port, 10_000))
+      .then(() => (this.closed ? undefined : this.push(0, node.ip, port)))
+      .catch((error: Error) => { this.results.push({ db: 0, target: key, ok: false, commands: [], error: error.message, infoRewritten: false }); })
+      .finally(() => this.running.delete(key));
+    this.running.set(key, task);
+  }
+
   /** Resolves when no push is running. */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running.values()]);
@@ -90,9 +113,13 @@ export class RsyncPusher {
     const kbps = Math.min(Math.max(this.options.dbSyncSpeedMb ?? 1024, 0) || 1024, 1024) * 1024;
     const result: PushResult = { db, target: `${ip}:${port}`, ok: false, commands: [], infoRewritten: false };
     this.results.push(result);
-    const remote = (path: string): string => `rsync_user@${ip}::document/${remoteDb}/${path}`;
+    const legacy = this.options.legacy === true;
+    const remote = (path: string): string => (legacy
+      ? `${ip}::document_${this.options.selfIp}:${this.options.respPort()}/${path}`
+      : `rsync_user@${ip}::document/${remoteDb}/${path}`);
+    const auth = legacy ? [] : [`--password-file=${this.secretFile}`];
     const send = (local: string, target: string): Promise<void> =>
-      this.run(result, ['-avP', `--bwlimit=${kbps}`, `--password-file=${this.secretFile}`, `--port=${port}`, local, remote(target)]);
+      this.run(result, ['-avP', `--bwlimit=${kbps}`, ...auth, `--port=${port}`, local, remote(target)]);
     let failure: Error | undefined;
     for (const child of await readdir(dumpDir)) {
       if (child === 'info') continue;
@@ -105,7 +132,7 @@ export class RsyncPusher {
       }
     }
     for (const type of BLACKWIDOW_TYPES) {
-      await this.run(result, ['-avP', '--delete', `--port=${port}`, `--password-file=${this.secretFile}`, join(dumpDir, type) + '/', remote(`${type}/`)]).catch(() => {});
+      await this.run(result, ['-avP', '--delete', `--port=${port}`, ...auth, join(dumpDir, type) + '/', remote(`${type}/`)]).catch(() => {});
     }
     if (!failure) {
       const lip = await localAddressTowards(ip, port);
@@ -139,6 +166,12 @@ export class RsyncPusher {
       });
     });
   }
+}
+
+/** Resolves once ip:port accepts a TCP connection, or after `limitMs` (the push then fails on its own). */
+async function waitForPort(ip: string, port: number, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline && (await localAddressTowards(ip, port)) === undefined) await new Promise((r) => setTimeout(r, 100));
 }
 
 /** The master's `getsockname` after connecting to the slave's rsync port; undefined when it cannot connect. */
