@@ -8,8 +8,9 @@
 #                                    the broker classes; figures also written to bench/results/chaos-<date>.md
 #   bash scripts/chaos.sh --short    short run (the cheap classes against one broker, about 2-3 minutes; CI runs the
 #                                    same through test/integration/chaos/chaos-short.test.ts)
-#   more options (passed to test/chaos/main.ts): --classes runtime-kill,broker-kill,cluster-restart,master,connection,checkpoint
-#                                    --kills N (runtime kills, in connectors of 10) --seed N --out file.md
+#   more options (passed to test/chaos/main.ts): --classes runtime-kill,broker-kill,cluster-restart,master,connection,checkpoint,kafka-outage
+#                                    (kafka-outage: the single broker down past the master's binlog retention, with and
+#                                    without the spill log; not in --short) --kills N (runtime kills, in connectors of 10) --seed N --out file.md
 #
 # Environment: CHAOS_KAFKA_PORT (default 39500; the broker uses it and +1), CHAOS_CLUSTER_PORT (default 39510; the
 # cluster uses 3 ports from there and 3 controller ports from +10). Brokers are stopped at the end, whatever happens.

@@ -31,6 +31,8 @@ export interface ChaosOptions {
   writesPerSecond: number;
   /** Master binlog file size (small, so purging whole files behind the connector is possible). */
   binlogFileSize?: number;
+  /** Master binlog files kept (expire-logs-nums; default 1000: no purge behind the connector). */
+  expireLogsNums?: number;
   /** Extra connector properties. */
   connector?: Record<string, string | number>;
   log?: (line: string) => void;
@@ -62,7 +64,7 @@ export class ChaosRun {
   }
 
   async start(): Promise<void> {
-    this.master = await startPikaMaster({ dbs: 2, binlogFileSize: this.options.binlogFileSize ?? 256 * 1024, expireLogsNums: 1000 });
+    this.master = await startPikaMaster({ dbs: 2, binlogFileSize: this.options.binlogFileSize ?? 256 * 1024, expireLogsNums: this.options.expireLogsNums ?? 1000 });
     for (const db of DBS) {
       for (let i = 0; i < this.options.prefillKeys; i++) this.master.exec(db, ['SET', `pre:${i}`, randomBytes(60).toString('base64')]);
       this.master.exec(db, ['HSET', 'pre:hash', ...Array.from({ length: 600 }, (_, i) => [`f${i}`, `v${i}`]).flat()]);

@@ -30,7 +30,7 @@ const sum = (parts: Figures[]): Figures => {
 };
 
 /** Runs `body` on a started run whose connector finished its first snapshot, then audits; always cleans up. */
-async function withRun(options: ChaosOptions, body: (run: ChaosRun) => Promise<void>, startStreaming = true): Promise<{ figures: Figures; run: ChaosRun }> {
+export async function withRun(options: ChaosOptions, body: (run: ChaosRun) => Promise<void>, startStreaming = true): Promise<{ figures: Figures; run: ChaosRun }> {
   const run = new ChaosRun(options);
   try {
     await run.start();
@@ -46,7 +46,7 @@ async function withRun(options: ChaosOptions, body: (run: ChaosRun) => Promise<v
   }
 }
 
-async function waitFor(run: ChaosRun, condition: () => boolean, what: string, limitMs = 120_000): Promise<void> {
+export async function waitFor(run: ChaosRun, condition: () => boolean, what: string, limitMs = 120_000): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (!condition()) {
     const w = run.worker;

@@ -7,7 +7,9 @@ import { FULL_PLAN, HEADER, SHORT_PLAN, failed, formatLine, lineCells, runSuite,
 import { killAllWorkers } from './chaos-run.ts';
 
 // The cluster classes last: the slowest on a loaded machine, and the other figures are in the result file by then.
-const ALL: ClassName[] = ['runtime-kill', 'master', 'connection', 'checkpoint', 'broker-kill', 'cluster-restart'];
+const ALL: ClassName[] = ['runtime-kill', 'master', 'connection', 'checkpoint', 'kafka-outage', 'broker-kill', 'cluster-restart'];
+/** Not in --short (nor CI): the cluster classes and kafka-outage (minutes each). */
+const SHORT_EXCLUDED: ClassName[] = ['broker-kill', 'cluster-restart', 'kafka-outage'];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -23,7 +25,7 @@ if (kills) {
   plan.runtimeRounds = Math.max(1, Math.round(n / 10));
   plan.runtimeKills = Math.ceil(n / plan.runtimeRounds);
 }
-const classes = (arg('--classes')?.split(',') ?? (short ? ALL.filter((c) => c !== 'broker-kill' && c !== 'cluster-restart') : ALL)) as ClassName[];
+const classes = (arg('--classes')?.split(',') ?? (short ? ALL.filter((c) => !SHORT_EXCLUDED.includes(c)) : ALL)) as ClassName[];
 for (const c of classes) if (!ALL.includes(c)) throw new Error(`unknown class ${c}; known: ${ALL.join(', ')}`);
 const bootstrap = process.env.KAFKA_BOOTSTRAP;
 if (!bootstrap) throw new Error('KAFKA_BOOTSTRAP is not set (run through scripts/chaos.sh)');

@@ -1,8 +1,9 @@
 // The chaos suite: runs the fault classes of a plan and formats one line of figures per class.
 import { brokerKills, checkpointFaults, clusterRestarts, connectionFaults, masterFaults, runtimeKills, type ClassResult } from './faults.ts';
 import type { ChaosOptions } from './chaos-run.ts';
+import { kafkaOutage } from './kafka-outage.ts';
 
-export type ClassName = 'runtime-kill' | 'broker-kill' | 'cluster-restart' | 'master' | 'connection' | 'checkpoint';
+export type ClassName = 'runtime-kill' | 'broker-kill' | 'cluster-restart' | 'master' | 'connection' | 'checkpoint' | 'kafka-outage';
 
 export interface Plan {
   /** runtime-kill: connectors (snapshots) × kills per connector. */
@@ -40,7 +41,8 @@ export interface SuiteOptions {
 }
 
 export interface ClassLine {
-  name: ClassName;
+  /** The class, or class+variant for a class with sub-runs (kafka-outage+spill, kafka-outage-nospill). */
+  name: string;
   result: ClassResult;
 }
 
@@ -76,9 +78,12 @@ export async function runSuite(options: SuiteOptions): Promise<ClassLine[]> {
   for (const name of options.classes) {
     const started = Date.now();
     options.log(`== ${name} (${new Date().toISOString()})`);
-    let result: ClassResult;
     const single = base(options.bootstrap, options.seed + lines.length * 1000);
-    if (name === 'broker-kill' || name === 'cluster-restart') {
+    const results: [string, ClassResult][] = [];
+    if (name === 'kafka-outage') {
+      results.push(['kafka-outage+spill', await kafkaOutage(single, true)]);
+      results.push(['kafka-outage-nospill', await kafkaOutage({ ...single, seed: single.seed + 500 }, false)]);
+    } else if (name === 'broker-kill' || name === 'cluster-restart') {
       const cluster = options.cluster;
       if (!cluster) { options.log(`   skipped: no 3-node cluster`); continue; }
       // The checking clients (test/helpers/kafka.ts) read KAFKA_BOOTSTRAP: point them at the cluster meanwhile.
@@ -86,19 +91,21 @@ export async function runSuite(options: SuiteOptions): Promise<ClassLine[]> {
       process.env.KAFKA_BOOTSTRAP = cluster.bootstrap;
       try {
         const opts = base(cluster.bootstrap, options.seed + lines.length * 1000);
-        result = name === 'broker-kill' ? await brokerKills(opts, cluster.name, plan.brokerKills) : await clusterRestarts(opts, cluster.name, plan.clusterRestarts);
+        results.push([name, name === 'broker-kill' ? await brokerKills(opts, cluster.name, plan.brokerKills) : await clusterRestarts(opts, cluster.name, plan.clusterRestarts)]);
       } finally {
         process.env.KAFKA_BOOTSTRAP = previous;
       }
-    } else if (name === 'runtime-kill') result = await runtimeKills(single, plan.runtimeRounds, plan.runtimeKills);
-    else if (name === 'master') result = await masterFaults(single, plan.masterFaults);
-    else if (name === 'connection') result = await connectionFaults(single, plan.connectionFaults);
-    else result = await checkpointFaults(single, plan.checkpointFaults);
-    const line = { name, result };
-    lines.push(line);
-    options.log(`   ${result.detail}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    for (const note of [...result.figures.notes, ...result.failures].slice(0, 10)) options.log(`   ! ${note}`);
-    options.log(formatLine(line));
+    } else if (name === 'runtime-kill') results.push([name, await runtimeKills(single, plan.runtimeRounds, plan.runtimeKills)]);
+    else if (name === 'master') results.push([name, await masterFaults(single, plan.masterFaults)]);
+    else if (name === 'connection') results.push([name, await connectionFaults(single, plan.connectionFaults)]);
+    else results.push([name, await checkpointFaults(single, plan.checkpointFaults)]);
+    for (const [lineName, result] of results) {
+      const line = { name: lineName, result };
+      lines.push(line);
+      options.log(`   ${lineName}: ${result.detail}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      for (const note of [...result.figures.notes, ...result.failures].slice(0, 10)) options.log(`   ! ${note}`);
+      options.log(formatLine(line));
+    }
     options.onClass?.(lines);
   }
   return lines;
