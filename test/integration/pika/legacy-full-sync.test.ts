@@ -3,7 +3,8 @@
 // with the real `rsync` client to the connector's daemon (pika.replica.port + 3000, module
 // `document_<master ip>:<master port>`, `info` last, as in pika-vectors-3.0.16-legacy); the connector emits the
 // snapshot, TRYSYNCs at the dump's offset and streams the binlog. Snapshot parts and binlog events exactly once,
-// binlog only after the dump offset, snapshot + binlog replayed = the master.
+// binlog only after the dump offset, snapshot + binlog replayed = the master. Then snapshot.mode=always (TRYSYNC
+// force) with a SIGKILL inside the snapshot: the restart resumes from the pushed dump still on disk.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
@@ -14,7 +15,9 @@ import { rocksDbMissing } from '../../fixtures/rocksdb-gen/build.ts';
 import type { WorkerProcess } from '../../helpers/worker-process.ts';
 import { freeReplicaPort } from '../../unit/connector/pika/legacy/legacy-helpers.ts';
 import { checkReplay, waitSnapshotsDone } from './full-sync-harness.ts';
-import { legacyRun, waitLegacyCaughtUp, waitLog } from './legacy-harness.ts';
+import { legacyRun, waitLegacyCaughtUp, waitLog, type LegacyRun } from './legacy-harness.ts';
+import { readCheckpoint } from '../../helpers/worker-process.ts';
+import { sleep } from './pika-harness.ts';
 
 const skip = rocksDbMissing() ?? false;
 
@@ -80,10 +83,60 @@ test('legacy-3.0: TRYSYNC answered "wait" (binlog purged) → rsync push to port
     assert.ok(!existsSync(join(run.dir, 'dumps', 'pushed', 'db0')), 'the pushed dump is deleted once its snapshot is committed');
   } finally {
     if (worker && worker.child.exitCode === null) await worker.kill('SIGKILL');
-    try {
-      const pid = Number(readFileSync(join(run.dir, 'dumps', 'rsync-push', 'control', 'rsyncd.owner.pid'), 'utf8'));
-      if (pid > 1) process.kill(-pid, 'SIGKILL');
-    } catch { /* none left */ }
+    killLeftoverDaemon(run);
+    await master.stop();
+  }
+});
+
+/** A SIGKILLed worker leaves its rsync daemon (own process group) behind: end it through the pid file. */
+function killLeftoverDaemon(run: LegacyRun): void {
+  try {
+    const pid = Number(readFileSync(join(run.dir, 'dumps', 'rsync-push', 'control', 'rsyncd.owner.pid'), 'utf8'));
+    if (pid > 1) process.kill(-pid, 'SIGKILL');
+  } catch { /* none left */ }
+}
+
+function snapshotSeq(run: LegacyRun): number | 'done' | undefined {
+  const o = readCheckpoint(run.checkpoints, run.connector, 0)?.offsets.find((x) => Number(x.partition.db) === 0)?.offset;
+  if (!o) return undefined;
+  return o.phase === 'snapshot' ? Number(o.seq) : 'done';
+}
+
+test('legacy-3.0, snapshot.mode=always: TRYSYNC force → pushed dump; SIGKILL inside the snapshot → the restart resumes from the dump on disk, no new full sync', { skip, timeout: 120_000 }, async () => {
+  const master = await startPikaMaster({ profile: 'legacy-3.0', timeScale: 4, serverId: 3 });
+  const port = await replicaPort();
+  const run = await legacyRun(master, { 'pika.replica.port': port, 'snapshot.mode': 'always', 'poll.max.records': 20 });
+  appendFileSync(run.connectorFile, `snapshot.dir=${join(run.dir, 'dumps')}\n`);
+  const workers: WorkerProcess[] = [];
+  try {
+    for (let i = 0; i < 2000; i++) master.exec(0, ['SET', `k:${i}`, `v${i}`]);
+    const first = run.start();
+    workers.push(first);
+    for (let s = snapshotSeq(run); s === undefined; s = snapshotSeq(run)) {
+      assert.equal(first.child.exitCode, null, `worker died; log tail:\n${first.log.slice(-3000)}`);
+      await sleep(20);
+    }
+    await first.kill('SIGKILL');
+    assert.notEqual(snapshotSeq(run), 'done', 'killed after the snapshot finished: make the dump bigger');
+    killLeftoverDaemon(run);
+    const second = run.start();
+    workers.push(second);
+    await waitSnapshotsDone(run, [0], second);
+    // Two items: the first starts at the dump offset, which snapshot-end's resume point already names.
+    master.exec(0, ['SET', 'after', '1']);
+    master.exec(0, ['SET', 'after', '2']);
+    await waitLegacyCaughtUp(run, second);
+    assert.equal(await second.kill('SIGTERM'), 0, `graceful stop; log tail:\n${second.log.slice(-3000)}`);
+
+    const trysyncs = master.legacy!.trysyncLog.map((t) => t.request.slice(3).join(':'));
+    assert.deepEqual(trysyncs.filter((t) => t === '4294967295:0').length, 1, 'one forced TRYSYNC: the restart did not ask for another full sync');
+    assert.match(second.log, /resuming the snapshot after its last committed event/);
+    const snapshot = await checkReplay(master, run, [0], '3.5');
+    assert.equal(snapshot.filter((e) => e.op === 'snapshot-start').length, 1, 'the snapshot never started over');
+    assert.equal(snapshot.filter((e) => e.key?.startsWith('k:')).length, 2000, 'every key once');
+  } finally {
+    for (const w of workers) if (w.child.exitCode === null) await w.kill('SIGKILL');
+    killLeftoverDaemon(run);
     await master.stop();
   }
 });
