@@ -19,7 +19,7 @@
 // of that snapshot is still on local disk; otherwise it asks for a new full sync and the snapshot restarts.
 import { ConnectError, type SourceOffset, type SourceRecord, type SourceTaskContext } from '../../../runtime/api/index.ts';
 import { formatPosition } from '../binlog/item.ts';
-import { eventKafkaKey, eventPartitionKey } from '../events/kafka-keys.ts';
+import { eventRecord } from './event-record.ts';
 import type { EventFilterDecider } from '../filters/index.ts';
 import { legacyFrameToEvents } from '../legacy/legacy-events.ts';
 import { LegacySession, type LegacyQueuedItem, type LegacyStart, type LegacyTimings } from '../legacy/legacy-session.ts';
@@ -165,17 +165,8 @@ export class LegacySourceTask {
     const offset: SourceOffset = end
       ? { ...sourceOffset(at, 0, 0, null, undefined), snapshot_dump_uuid: job.dumpUuid ?? null, resume_filenum: at.filenum, resume_offset: at.offset, resume_skip: false }
       : r.offset;
-    const decision = this.filter(r.event);
-    const record: SourceRecord = {
-      sourcePartition: sourcePartition(s.sourceId, 0),
-      sourceOffset: offset,
-      topic: s.streamMode === 'single' ? s.topicSingle : s.topicSnapshot,
-      key: eventKafkaKey(r.event),
-      value: r.event,
-      partitionKey: eventPartitionKey(r.event),
-      ...(r.dlqReason !== undefined ? { deadLetterReason: r.dlqReason } : {}),
-      ...(decision.pass ? {} : { filteredBy: decision.reason }),
-    };
+    const topic = s.streamMode === 'single' ? s.topicSingle : s.topicSnapshot;
+    const record = eventRecord(r.event, { sourcePartition: sourcePartition(s.sourceId, 0), sourceOffset: offset, topic }, this.filter, r.dlqReason);
     if (end) this.endRecords.set(record, job);
     return record;
   }
@@ -270,9 +261,7 @@ export class LegacySourceTask {
         resume_offset: item.start.offset,
         resume_skip: true,
       };
-      const record: SourceRecord = { sourcePartition: partition, sourceOffset: offset, topic, key: eventKafkaKey(event), value: event, partitionKey: eventPartitionKey(event) };
-      const decision = this.filter(event);
-      if (!decision.pass) record.filteredBy = decision.reason;
+      const record = eventRecord(event, { sourcePartition: partition, sourceOffset: offset, topic }, this.filter);
       this.handles.set(record, handle);
       out.push(record);
     });

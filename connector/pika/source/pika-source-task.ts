@@ -16,7 +16,7 @@ import { isSnapshotOffset, parseSnapshotPosition, type SnapshotRecord } from '..
 import { FullSyncJob } from './full-sync.ts';
 import { removeDownload } from '../rsync/index.ts';
 import { binlogItemToEvents, dbIndexFromName } from '../events/binlog-events.ts';
-import { eventKafkaKey, eventPartitionKey } from '../events/kafka-keys.ts';
+import { eventRecord } from './event-record.ts';
 import { formatPosition, type BinlogPosition } from '../binlog/item.ts';
 import { AckTracker, type TrackedItem } from '../replication/ack-tracker.ts';
 import type { SessionClock, SessionTimings } from '../replication/clock.ts';
@@ -182,18 +182,8 @@ export class PikaSourceTask implements SourceTask {
     const offset = end
       ? { ...sourceOffset(job.dumpOffset!, 0, 0, this.session.master?.replicationId ?? null, undefined), snapshot_dump_uuid: job.dumpUuid ?? null }
       : r.offset;
-    const decision = this.filter(r.event);
-    const record: SourceRecord = {
-      sourcePartition: partition,
-      sourceOffset: offset,
-      topic: s.streamMode === 'single' ? s.topicSingle : s.topicSnapshot,
-      key: eventKafkaKey(r.event),
-      value: r.event,
-      partitionKey: eventPartitionKey(r.event),
-      // snapshot.oversize.policy=dlq: the runtime writes it to errors.deadletterqueue.topic.name with this reason.
-      ...(r.dlqReason !== undefined ? { deadLetterReason: r.dlqReason } : {}),
-      ...(decision.pass ? {} : { filteredBy: decision.reason }),
-    };
+    const topic = s.streamMode === 'single' ? s.topicSingle : s.topicSnapshot;
+    const record = eventRecord(r.event, { sourcePartition: partition, sourceOffset: offset, topic }, this.filter, r.dlqReason);
     if (end) this.endRecords.set(record, job);
     return record;
   }
@@ -488,16 +478,8 @@ export class PikaSourceTask implements SourceTask {
     const topic = s.streamMode === 'single' ? s.topicSingle : s.topicBinlog;
     const partition = sourcePartition(s.sourceId, db);
     return events.map((event, index) => {
-      const record: SourceRecord = {
-        sourcePartition: partition,
-        sourceOffset: sourceOffset(end, item.logicId, item.termId, replicationId, events.length > 1 ? index : undefined),
-        topic,
-        key: eventKafkaKey(event),
-        value: event,
-        partitionKey: eventPartitionKey(event),
-      };
-      const decision = this.filter(event);
-      if (!decision.pass) record.filteredBy = decision.reason;
+      const offset = sourceOffset(end, item.logicId, item.termId, replicationId, events.length > 1 ? index : undefined);
+      const record = eventRecord(event, { sourcePartition: partition, sourceOffset: offset, topic }, this.filter);
       out.push(record);
       return record;
     });
