@@ -55,7 +55,7 @@ const alive = (pid: number): boolean => {
  * Kills the broker, waits until `worker` logged a failed task and DOWN_AFTER_FAILURE_MS more, then starts the broker
  * again on its data and waits until it answers.
  */
-async function kafkaOutage(worker: WorkerProcess): Promise<void> {
+async function kafkaOutage(worker: WorkerProcess, whileDown?: () => Promise<void>): Promise<void> {
   const pid = Number(readFileSync(pidFile!, 'utf8').trim());
   const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
   const cwd = readlinkSync(`/proc/${pid}/cwd`);
@@ -66,6 +66,7 @@ async function kafkaOutage(worker: WorkerProcess): Promise<void> {
     const deadline = Date.now() + 90_000;
     while (!/task failed; restarting/.test(worker.log) && Date.now() < deadline && worker.child.exitCode === null) await sleep(100);
     await sleep(DOWN_AFTER_FAILURE_MS);
+    await whileDown?.();
   } finally {
     const out = openSync(logFile, 'a');
     const broker = spawn(argv[0]!, argv.slice(1), { cwd, detached: true, stdio: ['ignore', out, out] });
@@ -111,14 +112,19 @@ test('Kafka down longer than the binlog retention, spill log on: the connector k
       await sleep(50);
     }
     const committedBefore = committedPositions(run).get(0)!;
-    await kafkaOutage(worker);
+    // Segments are looked for while Kafka is down: once it is back they are replayed and trimmed, maybe at once.
+    let segmentsWhileDown = false;
+    await kafkaOutage(worker, async () => {
+      const deadline = Date.now() + 60_000;
+      while (!(segmentsWhileDown = readdirSync(spillDir).some((n) => n.startsWith('spill-'))) && Date.now() < deadline) await sleep(100);
+    });
     const oldestAfterOutage = oldestBinlogFile(master);
     const written = writer.stop();
     writer = undefined;
     assert.ok(oldestAfterOutage > committedBefore.filenum + 1,
       `the master purged past the position committed before the outage (oldest file ${oldestAfterOutage}, committed ${committedBefore.filenum})`);
     assert.match(worker.log, /writing binlog items to the local spill log/);
-    assert.ok(readdirSync(spillDir).some((n) => n.startsWith('spill-')), 'the spill log has segments');
+    assert.ok(segmentsWhileDown, 'the spill log had segments while Kafka was down');
 
     await waitCaughtUp(master, run, [0], worker, 150_000);
     assert.equal(await worker.kill('SIGTERM'), 0, `graceful stop; log tail:\n${worker.log.slice(-3000)}`);
