@@ -139,7 +139,9 @@ describe("test master profile 'pb-3.4' (DBSync → rsync push)", { skip: rocksDb
     assert.equal(result.ok, false);
     assert.match(result.error ?? '', /auth failed/);
     assert.ok(!result.commands.some((argv) => argv[argv.length - 1]!.endsWith('/info')), 'no info after a failure');
-    assert.ok(daemon.stats.authFailures >= 1);
+    // The daemon learns of refused logins by tailing rsync's log file: give the tail time to read the line.
+    for (let i = 0; i < 200 && daemon.stats.authFailures === 0; i++) await new Promise((ok) => setTimeout(ok, 50));
+    assert.ok(daemon.stats.authFailures >= 1, 'the daemon reports the refused login');
     c.close();
   });
 });

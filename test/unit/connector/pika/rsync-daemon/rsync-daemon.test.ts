@@ -105,7 +105,7 @@ test('a wrong secret is refused, reported through onAuthFailure, and nothing lan
     const wrong = await push(join(f.dump, 'info'), 'db0/info', port, f.secret('default'));
     assert.equal(wrong.code, 5);
     assert.match(wrong.stderr, /auth failed on module document/);
-    for (let i = 0; i < 100 && authFailures.length === 0; i++) await new Promise((ok) => setTimeout(ok, 20));
+    for (let i = 0; i < 200 && authFailures.length === 0; i++) await new Promise((ok) => setTimeout(ok, 50));
     assert.match(authFailures[0] ?? '', /auth failed on module document .*password mismatch/);
     assert.deepEqual(readdirSync(join(moduleDir, 'db0')).sort(), ['hashes', 'lists', 'sets', 'strings', 'zsets']);
     assert.equal((await push(join(f.dump, 'info'), 'db0/info', port, f.secret('masterpass'))).code, 0);
