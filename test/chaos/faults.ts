@@ -235,6 +235,22 @@ async function chattr(flag: '+i' | '-i', path: string): Promise<void> {
   await execFileAsync('chattr', [flag, path]);
 }
 
+/**
+ * Points the checkpoint's temp file at /dev/full. The worker writes that temp file and renames it on every commit,
+ * so it may exist for a moment: retry until the link is made while it does not.
+ */
+async function replaceWithDevFull(tmp: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      symlinkSync('/dev/full', tmp);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 200) throw err;
+      await sleep(10);
+    }
+  }
+}
+
 /** The checkpoint directory made unwritable (chattr +i, as root) or full (its temp file → /dev/full: ENOSPC). */
 export async function checkpointFaults(options: ChaosOptions, times: number): Promise<ClassResult> {
   const kinds = { unwritable: 0, full: 0 };
@@ -245,7 +261,7 @@ export async function checkpointFaults(options: ChaosOptions, times: number): Pr
       kinds[kind]++;
       const tmp = join(run.checkpoints, `${run.connector}-0.json.tmp`);
       if (kind === 'unwritable') await chattr('+i', run.checkpoints);
-      else symlinkSync('/dev/full', tmp);
+      else await replaceWithDevFull(tmp);
       try {
         await sleep(between(run, 500, 2000));
         // A restart while the directory is broken must not depend on it.
