@@ -130,6 +130,18 @@ export function decideSyncProtocol(setting: SyncProtocolSetting, probes: Protoco
 }
 
 /**
+ * A Pika 2.x master answering TRYSYNC with `wait` would push a Nemo-format dump (2.x storage, pika-protocol.md §1);
+ * the connector reads only Blackwidow (3.0–3.5) and Floyd (4.0) dumps, so it refuses before starting a daemon.
+ */
+export function nemoFullSyncError(version: string | undefined): ProtocolDetectionError {
+  return new ProtocolDetectionError(
+    `the master is Pika ${version ?? '2.x'} and answered TRYSYNC with "wait" (a full sync: the requested binlog position is purged, or snapshot.mode=always); `
+    + 'a Pika 2.x full sync pushes a Nemo-format dump, which pika-connect cannot read (it reads the Blackwidow dumps of 3.0–3.5 and the Floyd dumps of 4.0). '
+    + 'To start without a full sync, use snapshot.mode=never with no committed offset (reset the connector\'s offsets or use a new source.id): it streams from the master\'s current binlog position, without the data written before; or upgrade the master to 3.0 or newer',
+    'PIKA_LEGACY_2X_FULL_SYNC');
+}
+
+/**
  * 2.x vs 3.0 from the first byte the master's binlog sender writes: 3.0 frames start with the u16 LE type 1
  * (byte 0x01); 2.x writes raw RESP (`*`). Anything else is an error.
  */

@@ -27,6 +27,7 @@ import type { PikaSourceSettings } from './config.ts';
 import type { PikaSourceMetrics } from './metrics.ts';
 import { parseCommittedOffset, sourceOffset, sourcePartition } from './offsets.ts';
 import type { ProtocolSelection } from './protocol-selection.ts';
+import { nemoFullSyncError } from '../legacy/protocol-detect.ts';
 import { join } from 'node:path';
 import type { BinlogPosition } from '../binlog/item.ts';
 import type { LegacyResume } from '../legacy/legacy-session.ts';
@@ -105,6 +106,7 @@ export class LegacySourceTask {
   }
 
   private onWait(): Promise<LegacyResume> {
+    if (this.selection.profile === 'legacy-2.x') return Promise.reject(nemoFullSyncError(this.selection.info?.version));
     return new Promise<LegacyResume>((resolve, reject) => {
       this.jobDone = { resolve, reject };
       this.push.prepare(DB, true).then(() => this.beginJob(), (error: Error) => {

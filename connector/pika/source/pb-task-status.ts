@@ -4,7 +4,7 @@ import type { ReplicationSession } from '../replication/session.ts';
 import type { SpillCoordinator } from '../spill/spill-coordinator.ts';
 import type { PikaSourceSettings } from './config.ts';
 import type { PikaSourceMetrics } from './metrics.ts';
-import type { ProtocolSelection } from './protocol-selection.ts';
+import { pbVersionProfile, type ProtocolSelection } from './protocol-selection.ts';
 import type { SnapshotPhase } from './snapshot-phase.ts';
 
 export interface PbTaskState {
@@ -23,7 +23,8 @@ export interface PbTaskState {
 export function reportPbStatus(state: PbTaskState): void {
   const { session, snapshots, settings, selection } = state;
   const master = session.master;
-  if (master) state.metrics.protocol('pb', master.profile);
+  const profile = master ? pbVersionProfile(master) : selection?.profile ?? null;
+  if (master) state.metrics.protocol('pb', profile);
   state.metrics.sample({
     msSinceLastAck: session.msSinceLastAck(),
     itemsAwaitingCommit: state.itemsAwaitingCommit,
@@ -31,7 +32,7 @@ export function reportPbStatus(state: PbTaskState): void {
     snapshots: snapshots.dbStatus(),
   });
   state.context.reportStatus({
-    sync_protocol: selection ? { setting: selection.setting, protocol: 'pb', profile: master?.profile ?? selection.profile, reason: selection.reason } : null,
+    sync_protocol: selection ? { setting: selection.setting, protocol: 'pb', profile, reason: selection.reason } : null,
     replication: {
       streaming: session.isStreaming,
       generation: session.currentGeneration,

@@ -61,6 +61,11 @@ export async function selectSyncProtocol(setting: SyncProtocolSetting, target: S
   return log(logger, { setting, protocol: 'legacy', profile: decision.profile, reason: decision.reason, ...(info ? { info } : {}) });
 }
 
+/** The version profile a PB session's MetaSync reply shows (pika-protocol.md §1): no run_id → 3.1–3.4. */
+export function pbVersionProfile(master: { runId: string | null; profile: '4.0' | '3.5' }): VersionProfile {
+  return master.runId === null ? '3.1-3.4' : master.profile;
+}
+
 function log(logger: Logger, selection: ProtocolSelection): ProtocolSelection {
   logger.info(`replication protocol: ${selection.protocol}${selection.profile ? ` (Pika ${selection.profile})` : ''}`, {
     'sync.protocol': selection.setting, protocol: selection.protocol, profile: selection.profile, reason: selection.reason,

@@ -1,7 +1,6 @@
-// Full sync end to end on real Kafka: data written to the test master before the connector exists, a worker
-// started without offsets (snapshot.mode=initial) → snapshot events (snapshot topic) then binlog events (binlog
-// topic); a consumer applying the snapshot and then the binlog gets exactly the master's state. 4.0 and 3.5
-// profiles, two DBs, every data type, a hash split into parts. Also a purged binlog with snapshot.on.gap=resync.
+// Full sync end to end on real Kafka, a purged binlog with snapshot.on.gap=resync: the restart makes a full sync
+// again, then continues the binlog; the newer snapshot + the later binlog replayed = the master. (Full sync then
+// binlog per test-master profile: e2e-full-sync-*.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPikaMaster } from '../../pika-master/index.ts';
@@ -9,40 +8,9 @@ import { readAllCommitted } from '../../helpers/kafka.ts';
 import { rocksDbMissing } from '../../fixtures/rocksdb-gen/build.ts';
 import { applyEvents, canonical, masterModel, writeData, type DbModel } from '../../unit/connector/pika/source/event-model.ts';
 import { sleep, waitCaughtUp } from './pika-harness.ts';
-import type { WorkerProcess } from '../../helpers/worker-process.ts';
-import { checkReplay, events, fullSyncRun, waitSnapshotsDone } from './full-sync-harness.ts';
+import { events, fullSyncRun, waitSnapshotsDone } from './full-sync-harness.ts';
 
 const skip = rocksDbMissing() ?? false;
-for (const profile of ['4.0', '3.5'] as const) {
-  test(`${profile}: no offset, snapshot.mode=initial → snapshot events then binlog events; replayed = the master (2 DBs)`, { skip, timeout: 240_000 }, async () => {
-    const master = await startPikaMaster({ dbs: 2, profile });
-    const run = fullSyncRun(master);
-    let worker: WorkerProcess | undefined;
-    try {
-      writeData(master, 0, 'a');
-      writeData(master, 1, 'b');
-      worker = run.start();
-      await waitSnapshotsDone(run, [0, 1], worker);
-      master.exec(0, ['SET', 'after', '1']);
-      master.exec(0, ['DEL', 'a:s:1']);
-      master.exec(0, ['LPUSH', 'a:l', 'new-head']);
-      master.exec(1, ['HSET', 'b:big', 'f1', 'changed']);
-      master.exec(1, ['ZADD', 'b:z', '2.5', 'added']);
-      await waitCaughtUp(master, run, [0, 1], worker);
-      assert.equal(await worker.kill('SIGTERM'), 0, `graceful stop; log tail:\n${worker.log.slice(-3000)}`);
-      const snapshot = await checkReplay(master, run, [0, 1], profile);
-      assert.equal(snapshot.filter((e) => e.key === 'a:big').length, 5, 'the 450-field hash in 5 parts');
-      if (profile === '3.5') {
-        assert.match(worker.log, /do not carry streams/, 'the 3.5 stream loss is in the log');
-        const start = snapshot.find((e) => e.op === 'snapshot-start')!;
-        assert.ok(start.warnings.some((w) => /streams/.test(w)), 'and in the snapshot-start event');
-      }
-    } finally {
-      if (worker && worker.child.exitCode === null) await worker.kill('SIGKILL');
-      await master.stop();
-    }
-  });
-}
 
 test('binlog purged while the connector was down, snapshot.on.gap=resync: full sync again, then the binlog; nothing lost', { skip, timeout: 240_000 }, async () => {
   const master = await startPikaMaster({ binlogFileSize: 1024, expireLogsNums: 10 });

@@ -1,11 +1,10 @@
-// Legacy (Pika 2.x / 3.0) end-to-end helpers: a test master of a legacy profile, the worker CLI with the Pika
-// connector reporting a free replica address (the master connects back to its port + 1000), and waits on the
-// worker's checkpoint file for the committed resume point to reach the master's last item.
+// Legacy (Pika 2.x / 3.0) end-to-end helpers: a worker run reporting a free replica address (the master connects
+// back to its port + 1000 for the binlog and + 3000 for a full sync push), and waits on the worker's checkpoint file
+// for the committed resume point to reach the master's last item.
 import type { WorkerProcess } from '../../helpers/worker-process.ts';
 import { readCheckpoint } from '../../helpers/worker-process.ts';
 import type { PikaMaster } from '../../pika-master/index.ts';
-import { freeReplicaPort } from '../../unit/connector/pika/legacy/legacy-helpers.ts';
-import { pikaRun, sleep, type PikaRun } from './pika-harness.ts';
+import { freeReplicaPort, pikaRun, sleep, type PikaRun } from './pika-harness.ts';
 
 export interface LegacyRun extends PikaRun {
   replicaPort: number;
@@ -14,7 +13,7 @@ export interface LegacyRun extends PikaRun {
 }
 
 export async function legacyRun(master: PikaMaster, props: Record<string, string | number> = {}): Promise<LegacyRun> {
-  const replicaPort = await freeReplicaPort();
+  const replicaPort = await freeReplicaPort([1000, 3000]);
   let last: { filenum: number; offset: number } | undefined;
   master.core.onAppend((_db, appended) => { last = appended.start; });
   const run = pikaRun(master, { 'pika.replica.ip': '127.0.0.1', 'pika.replica.port': replicaPort, 'snapshot.mode': 'initial', ...props });
@@ -38,14 +37,5 @@ export async function waitLegacyCaughtUp(run: LegacyRun, worker: WorkerProcess, 
       throw new Error(`the connector did not catch up (committed ${JSON.stringify(c)}, master's last item at ${JSON.stringify(m)}); log tail:\n${worker.log.slice(-4000)}`);
     }
     await sleep(100);
-  }
-}
-
-/** Waits until the worker log matches `re`. */
-export async function waitLog(worker: WorkerProcess, re: RegExp, limitMs = 60_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!re.test(worker.log)) {
-    if (worker.child.exitCode !== null || Date.now() > deadline) throw new Error(`log never matched ${re}; log tail:\n${worker.log.slice(-4000)}`);
-    await sleep(50);
   }
 }

@@ -1,4 +1,7 @@
-// Runs the worker CLI as a child process with the Pika connector against a test master living in this process.
+// Runs the worker CLI as a child process with the Pika connector against a test master living in this process,
+// and the waits and probes the end-to-end tests share (streaming, caught up, log lines, task status, replica ports).
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { PikaMaster } from '../../pika-master/index.ts';
 import { bootstrap, uniqueName } from '../../helpers/kafka.ts';
@@ -16,6 +19,7 @@ export interface PikaRun {
   start(): WorkerProcess;
 }
 
+/** The REST API on a free port (the default 8083 would collide between workers running at once). */
 export function pikaRun(master: PikaMaster, connectorProps: Record<string, string | number> = {}): PikaRun {
   const dir = tempDir('pc-pika-');
   const connector = uniqueName('pika');
@@ -29,6 +33,7 @@ export function pikaRun(master: PikaMaster, connectorProps: Record<string, strin
     'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
     'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
     'value.converter.schemas.enable': 'false',
+    listeners: 'http://127.0.0.1:0',
   });
   const connectorFile = writeProperties(dir, 'connector.properties', {
     name: connector,
@@ -80,4 +85,61 @@ export async function waitCaughtUp(master: PikaMaster, run: PikaRun, dbs: number
     }
     await sleep(100);
   }
+}
+
+/** Waits until the worker log matches `re`. */
+export async function waitLog(worker: WorkerProcess, re: RegExp, limitMs = 60_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!re.test(worker.log)) {
+    if (worker.child.exitCode !== null || Date.now() > deadline) throw new Error(`log never matched ${re}; log tail:\n${worker.log.slice(-4000)}`);
+    await sleep(50);
+  }
+}
+
+async function isFree(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const s = createServer();
+    s.once('error', () => ok(false));
+    s.listen(port, '0.0.0.0', () => s.close(() => ok(true)));
+  });
+}
+
+/**
+ * A replica port p (reported to the master) with p + each of `shifts` free too: the legacy binlog receiver (+1000),
+ * the 3.1–3.4 rsync daemon (+1000), the 3.0 rsync daemon (+3000).
+ */
+export async function freeReplicaPort(shifts: number[] = [1000, 3000]): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    let free = await isFree(port);
+    for (const shift of shifts) free &&= await isFree(port + shift);
+    if (free) return port;
+  }
+  throw new Error('no free replica port found');
+}
+
+/** A SIGKILLed worker leaves its rsync daemon (own process group) behind: end it through the pid file. */
+export function killLeftoverDaemon(run: PikaRun): void {
+  try {
+    const pid = Number(readFileSync(join(run.dir, 'dumps', 'rsync-push', 'control', 'rsyncd.owner.pid'), 'utf8'));
+    if (pid > 1) process.kill(-pid, 'SIGKILL');
+  } catch { /* none left */ }
+}
+
+/** The URL the worker logged once its REST API listens (pikaRun's listeners use port 0). */
+export async function restUrl(worker: WorkerProcess, limitMs = 60_000): Promise<string> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const line = worker.log.split('\n').find((l) => l.includes('"REST API listening"'));
+    if (line) return (JSON.parse(line) as { urls: string[] }).urls[0]!;
+    if (worker.child.exitCode !== null || Date.now() > deadline) throw new Error(`the REST API never listened; log tail:\n${worker.log.slice(-4000)}`);
+    await sleep(50);
+  }
+}
+
+/** Task 0's connector-reported status (GET /connectors/<name>/tasks/0/status → connector). */
+export async function taskStatus(run: PikaRun, worker: WorkerProcess): Promise<Record<string, unknown>> {
+  const response = await fetch(`${await restUrl(worker)}/connectors/${encodeURIComponent(run.connector)}/tasks/0/status`);
+  if (response.status !== 200) throw new Error(`task status: HTTP ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { connector?: Record<string, unknown> }).connector ?? {};
 }

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ProtocolDetectionError, decideSyncProtocol, legacyProfileFromStream, profileFromVersion, type ProtocolProbes,
+  ProtocolDetectionError, decideSyncProtocol, legacyProfileFromStream, nemoFullSyncError, profileFromVersion, type ProtocolProbes,
 } from '../../../../../connector/pika/legacy/protocol-detect.ts';
+import { pbVersionProfile } from '../../../../../connector/pika/source/protocol-selection.ts';
 import { legacyFile } from './vectors.ts';
 
 const master = { masterHost: '10.0.0.5', masterPort: 9221 };
@@ -76,4 +77,18 @@ test('version strings map to profiles; unsupported ones are refused', () => {
   for (const [version, profile] of cases) assert.equal(profileFromVersion(version), profile);
   assert.equal(code(() => profileFromVersion('5.0.0')), 'PIKA_PROTOCOL_VERSION');
   assert.equal(code(() => profileFromVersion('unknown')), 'PIKA_PROTOCOL_VERSION');
+});
+
+test('a PB session names its version profile from MetaSync: no run_id is 3.1–3.4 (the status shows it, not the 3.5 storage format)', () => {
+  assert.equal(pbVersionProfile({ runId: null, profile: '3.5' }), '3.1-3.4');
+  assert.equal(pbVersionProfile({ runId: 'abc', profile: '3.5' }), '3.5');
+  assert.equal(pbVersionProfile({ runId: 'abc', profile: '4.0' }), '4.0');
+});
+
+test('a 2.x full sync is refused naming the Nemo dump and how to start without one', () => {
+  const error = nemoFullSyncError('2.3.6');
+  assert.equal(error.code, 'PIKA_LEGACY_2X_FULL_SYNC');
+  assert.match(error.message, /Pika 2\.3\.6 and answered TRYSYNC with "wait"/);
+  assert.match(error.message, /Nemo-format dump, which pika-connect cannot read/);
+  assert.match(error.message, /snapshot\.mode=never/);
 });
