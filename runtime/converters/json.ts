@@ -35,30 +35,14 @@ export class JsonConverter implements Converter {
 
 /** JSON of `value` with Buffers as base64 strings, as Kafka Connect writes BYTES. */
 export function jsonBytes(value: unknown): Buffer {
-  // A replacer turns off V8's fast JSON path: only pay for it when something needs replacing.
-  return Buffer.from(mayHoldBuffers(value, 0) ? JSON.stringify(value, bufferAsBase64) : JSON.stringify(value));
+  // A replacer turns off V8's fast JSON path, so the plain serialisation comes first. Every object the replacer
+  // would change (a Buffer, after its toJSON, or any `{type: 'Buffer', data: [...]}`) prints `"type":"Buffer"`
+  // unescaped, which a string's escaped quotes never do: only then is the value serialised again with it.
+  const plain = JSON.stringify(value);
+  return Buffer.from(plain.includes(BUFFER_MARK) ? JSON.stringify(value, bufferAsBase64) : plain);
 }
 
-const SCAN_DEPTH_LIMIT = 32;
-
-/**
- * False only when `value` certainly holds nothing `bufferAsBase64` would change: no Buffer/typed array, no
- * `{type: 'Buffer', data: [...]}` object and no `toJSON` (which could produce one). Deep values count as "may".
- */
-function mayHoldBuffers(value: unknown, depth: number): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  if (depth > SCAN_DEPTH_LIMIT || ArrayBuffer.isView(value)) return true;
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
-  if (Array.isArray(value)) {
-    for (const item of value) if (mayHoldBuffers(item, depth + 1)) return true;
-    return false;
-  }
-  if ((value as { type?: unknown }).type === 'Buffer') return true;
-  for (const key in value) {
-    if (mayHoldBuffers((value as Record<string, unknown>)[key], depth + 1)) return true;
-  }
-  return false;
-}
+const BUFFER_MARK = '"type":"Buffer"';
 
 function bufferAsBase64(this: unknown, _key: string, value: unknown): unknown {
   if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {

@@ -4,7 +4,6 @@ import { PikaProtocolError } from '../protocol/errors.ts';
 import { commandSpec, isInternalCommand, type CommandSpec } from './commands.ts';
 import type { PikaEvent, PikaProfile } from './event.ts';
 import { computeExpiry } from './expiry.ts';
-import { rememberKeyBytes } from './kafka-keys.ts';
 
 export interface BinlogEventContext {
   /** DB index of the stream the item came from ("db3" → 3). */
@@ -25,11 +24,21 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The key as text when it is valid UTF-8, else null (the exact bytes are always in key_b64). */
 export function keyText(key: Uint8Array): string | null {
+  // Most keys are ASCII, which reads the same as Latin-1 and needs no validation (TextDecoder costs more per call).
+  const buf = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  if (buf.length <= ASCII_SCAN_LIMIT && isAscii(buf)) return buf.toString('latin1');
   try {
     return utf8.decode(key);
   } catch {
     return null;
   }
+}
+
+const ASCII_SCAN_LIMIT = 256;
+
+function isAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
+  return true;
 }
 
 function b64(bytes: Uint8Array): string {
@@ -64,12 +73,23 @@ function splitByKey(item: BinlogItem, spec: CommandSpec, op: string): KeyedArgs[
   }
 }
 
+/** An event and the exact bytes of its key (null for keyless commands), for the Kafka keys. */
+export interface KeyedEvent {
+  event: PikaEvent;
+  key: Buffer | null;
+}
+
 /**
  * Maps one decoded binlog item to its events (usually one; several for multi-key commands; none for Pika's
  * internal padding/dummy items). Throws `PikaProtocolError` for an unknown command, too few arguments or a
  * malformed TTL — never returns a placeholder event.
  */
 export function binlogItemToEvents(item: BinlogItem, ctx: BinlogEventContext): PikaEvent[] {
+  return binlogItemToKeyedEvents(item, ctx).map((e) => e.event);
+}
+
+/** As `binlogItemToEvents`, each event with its key bytes. */
+export function binlogItemToKeyedEvents(item: BinlogItem, ctx: BinlogEventContext): KeyedEvent[] {
   const op = item.argv[0]!.toString('latin1').toLowerCase();
   if (isInternalCommand(op)) return [];
   const spec = commandSpec(op);
@@ -83,7 +103,7 @@ export function binlogItemToEvents(item: BinlogItem, ctx: BinlogEventContext): P
   const baseId = `${ctx.db}:${item.termId}:${item.start.filenum}:${item.start.offset}:${item.logicId}`;
   const raw = ctx.includeRawResp === false ? null : b64(item.content);
   const source = { host: ctx.host, port: ctx.port, replication_id: ctx.replicationId };
-  const events: PikaEvent[] = [];
+  const events: KeyedEvent[] = [];
   for (let index = 0; index < parts.length; index++) {
     const { key, args } = parts[index]!;
     const keyB64 = key ? b64(key) : null;
@@ -116,8 +136,7 @@ export function binlogItemToEvents(item: BinlogItem, ctx: BinlogEventContext): P
       expire_at_ms: expiry ? expiry.expireAtMs : null,
       warnings: expiry && expiry.warnings.length > 0 ? [...expiry.warnings] : [],
     };
-    if (key) rememberKeyBytes(event, key);
-    events.push(event);
+    events.push({ event, key });
   }
   return events;
 }

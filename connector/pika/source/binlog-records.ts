@@ -1,9 +1,9 @@
 // The PB path's binlog items as records, and their acks: an item is acknowledged to the master once every record it
 // produced is in a committed Kafka transaction (AckTracker: only each DB's fully committed prefix). With a spill log the
 // unacknowledged items are also kept in arrival order, so the log can take them (and their acks) over.
-import type { SourceRecord } from '../../../runtime/api/index.ts';
+import type { SourcePartition, SourceRecord } from '../../../runtime/api/index.ts';
 import type { BinlogItem } from '../binlog/item.ts';
-import { binlogItemToEvents, dbIndexFromName } from '../events/binlog-events.ts';
+import { binlogItemToKeyedEvents, dbIndexFromName } from '../events/binlog-events.ts';
 import type { EventFilterDecider } from '../filters/index.ts';
 import { AckTracker, type TrackedItem } from '../replication/ack-tracker.ts';
 import type { MasterInfo, ReceivedItem } from '../replication/session.ts';
@@ -21,6 +21,7 @@ export class BinlogRecords {
   private readonly inflight = new Map<SourceRecord, TrackedItem>();
   /** With a spill log: per DB the items not yet acknowledged, in arrival order (the log takes them over). */
   private readonly unacked = new Map<string, Array<{ received: ReceivedItem; tracked: TrackedItem }>>();
+  private readonly partitions = new Map<string, { db: number; partition: SourcePartition }>();
 
   constructor(
     private readonly settings: PikaSourceSettings,
@@ -54,16 +55,25 @@ export class BinlogRecords {
   /** The records of one binlog item (appended to `out` and returned). */
   build(dbName: string, item: BinlogItem, end: ReceivedItem['end'], replicationId: string | null, profile: '4.0' | '3.5', out: SourceRecord[]): SourceRecord[] {
     const s = this.settings;
-    const db = dbIndexFromName(dbName);
-    const events = binlogItemToEvents(item, { db, sourceId: s.sourceId, host: s.host, port: s.port, replicationId, profile, end });
+    const { db, partition } = this.partitionOf(dbName);
+    const events = binlogItemToKeyedEvents(item, { db, sourceId: s.sourceId, host: s.host, port: s.port, replicationId, profile, end });
     const topic = s.streamMode === 'single' ? s.topicSingle : s.topicBinlog;
-    const partition = sourcePartition(s.sourceId, db);
-    return events.map((event, index) => {
+    return events.map(({ event, key }, index) => {
       const offset = sourceOffset(end, item.logicId, item.termId, replicationId, events.length > 1 ? index : undefined);
-      const record = eventRecord(event, { sourcePartition: partition, sourceOffset: offset, topic }, this.filter);
+      const record = eventRecord(event, { sourcePartition: partition, sourceOffset: offset, topic, ...(key ? { keyBytes: key } : {}) }, this.filter);
       out.push(record);
       return record;
     });
+  }
+
+  /** DB index and source partition of a DB name, made once per DB (the runtime keys its offset bookkeeping on them). */
+  private partitionOf(dbName: string): { db: number; partition: SourcePartition } {
+    let known = this.partitions.get(dbName);
+    if (!known) {
+      const db = dbIndexFromName(dbName);
+      this.partitions.set(dbName, (known = { db, partition: sourcePartition(this.settings.sourceId, db) }));
+    }
+    return known;
   }
 
   /** `record` is in a committed transaction. */

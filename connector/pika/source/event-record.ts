@@ -7,6 +7,8 @@ export interface EventPlacement {
   sourcePartition: SourcePartition;
   sourceOffset: SourceOffset;
   topic: string;
+  /** The event's exact key bytes when the caller has them (else key_b64 is decoded for the Kafka keys). */
+  keyBytes?: Buffer;
 }
 
 /**
@@ -19,9 +21,9 @@ export function eventRecord(event: PikaEvent, at: EventPlacement, filter: EventF
     sourcePartition: at.sourcePartition,
     sourceOffset: at.sourceOffset,
     topic: at.topic,
-    key: eventKafkaKey(event),
+    key: eventKafkaKey(event, at.keyBytes),
     value: event,
-    partitionKey: eventPartitionKey(event),
+    partitionKey: eventPartitionKey(event, at.keyBytes),
   };
   if (deadLetterReason !== undefined) record.deadLetterReason = deadLetterReason;
   const decision = filter(event);

@@ -39,6 +39,14 @@ test('Buffers deep inside arrays and objects become base64 too; Buffer-free valu
   assert.equal(c.fromConnectData('t', plain)!.toString(), JSON.stringify(plain));
 });
 
+test('a string that looks like a serialised Buffer stays a string; a Buffer next to it is still base64', () => {
+  const c = new JsonConverter();
+  c.configure({ 'schemas.enable': 'false' });
+  const lookalike = { text: '{"type":"Buffer","data":[104,105]}', o: { data: [104, 105], type: 'Buffer' } };
+  assert.deepEqual(JSON.parse(c.fromConnectData('t', lookalike)!.toString()), { text: lookalike.text, o: 'aGk=' });
+  assert.equal(c.fromConnectData('t', { text: lookalike.text })!.toString(), JSON.stringify({ text: lookalike.text }));
+});
+
 test('null stays null (a tombstone), and a bad schemas.enable value is a clear error', () => {
   const c = new JsonConverter();
   c.configure({});

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { decodeBinlogItem, encodeBinlogItem } from '../../../../../connector/pika/binlog/item.ts';
 import {
   binlogItemToEvents,
+  binlogItemToKeyedEvents,
   dbIndexFromName,
+  keyText,
   type BinlogEventContext,
 } from '../../../../../connector/pika/events/binlog-events.ts';
 import { WARNING_PSETEX_MILLISECONDS, type PikaEvent, type PikaProfile } from '../../../../../connector/pika/events/event.ts';
@@ -190,4 +192,31 @@ test('a key starting with a UTF-8 byte-order mark keeps those bytes in key', () 
   const item = decodeBinlogItem(encodeBinlogItem({ execTime: 1700000000, termId: 0, logicId: 1, start: { filenum: 0, offset: 0 } }, encodeRespCommand([Buffer.from('set'), key, Buffer.from('v')])));
   const [e] = binlogItemToEvents(item, ctx(0, '4.0'));
   assert.deepEqual(Buffer.from(e!.key!, 'utf8'), key);
+});
+
+test('key text: ASCII, multi-byte UTF-8 and a leading BOM read as text; invalid UTF-8 is null', () => {
+  assert.equal(keyText(Buffer.from('user:42')), 'user:42');
+  assert.equal(keyText(Buffer.from('clé:ключ:键')), 'clé:ключ:键');
+  assert.equal(keyText(Buffer.from('\ufeffbom')), '\ufeffbom');
+  assert.equal(keyText(Buffer.from('a'.repeat(300) + 'é')), 'a'.repeat(300) + 'é');
+  assert.equal(keyText(Buffer.from('a'.repeat(300))), 'a'.repeat(300));
+  assert.equal(keyText(Buffer.from([0x6b, 0xff])), null);
+  assert.equal(keyText(Buffer.from([0xc3])), null);
+  assert.equal(keyText(new Uint8Array([0x6b, 0x31])), 'k1');
+});
+
+test('keyed events carry each event\'s exact key bytes; the Kafka keys made from them equal those made from key_b64', () => {
+  const binary = Buffer.from([0x00, 0xff, 0x6b]);
+  const item = decodeBinlogItem(encodeBinlogItem({ execTime: 1700000000, termId: 0, logicId: 7, start: { filenum: 0, offset: 10 } },
+    encodeRespCommand(['DEL', 'a', binary, 'c'])));
+  const keyed = binlogItemToKeyedEvents(item, ctx(1, '4.0'));
+  assert.deepEqual(keyed.map((k) => k.event), binlogItemToEvents(item, ctx(1, '4.0')));
+  assert.deepEqual(keyed.map((k) => k.key), [Buffer.from('a'), binary, Buffer.from('c')]);
+  for (const { event, key } of keyed) {
+    assert.ok(eventKafkaKey(event, key!).equals(eventKafkaKey(event)));
+    assert.ok(eventPartitionKey(event, key!).equals(eventPartitionKey(event)));
+  }
+  assert.ok(eventPartitionKey(keyed[1]!.event, keyed[1]!.key!).equals(Buffer.concat([Buffer.from('1:'), binary])));
+  const [flush] = binlogItemToKeyedEvents(itemOf('flushdb'), ctx(5, '4.0'));
+  assert.equal(flush!.key, null);
 });
