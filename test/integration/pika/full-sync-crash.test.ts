@@ -11,8 +11,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPikaMaster } from '../../pika-master/index.ts';
 import { rocksDbMissing } from '../../fixtures/rocksdb-gen/build.ts';
-import { readCheckpoint, seededRandom, type WorkerProcess } from '../../helpers/worker-process.ts';
-import { checkReplay, fullSyncRun, waitSnapshotsDone } from './full-sync-harness.ts';
+import { seededRandom, type WorkerProcess } from '../../helpers/worker-process.ts';
+import { checkReplay, fullSyncRun, snapshotSeq, waitSnapshotsDone } from './full-sync-harness.ts';
 import { sleep, waitCaughtUp } from './pika-harness.ts';
 
 const KILLS = 10;
@@ -26,12 +26,6 @@ function journalFiles(dir: string): { files: number; complete: boolean } {
   } catch {
     return { files: 0, complete: false };
   }
-}
-
-function snapshotSeq(run: ReturnType<typeof fullSyncRun>): number | 'done' | undefined {
-  const o = readCheckpoint(run.checkpoints, run.connector, 0)?.offsets.find((x) => Number(x.partition.db) === 0)?.offset;
-  if (!o) return undefined;
-  return o.phase === 'snapshot' ? Number(o.seq) : 'done';
 }
 
 const logLines = (log: string, msg: string): Array<Record<string, unknown>> =>

@@ -20,6 +20,13 @@ export function fullSyncRun(master: PikaMaster, props: Record<string, string | n
   return run;
 }
 
+/** db0's committed snapshot position: the seq of its last committed snapshot event, 'done' after snapshot-end. */
+export function snapshotSeq(run: PikaRun): number | 'done' | undefined {
+  const o = readCheckpoint(run.checkpoints, run.connector, 0)?.offsets.find((x) => Number(x.partition.db) === 0)?.offset;
+  if (!o) return undefined;
+  return o.phase === 'snapshot' ? Number(o.seq) : 'done';
+}
+
 /** Every DB's committed offset is a binlog offset (its snapshot-end is committed). */
 export async function waitSnapshotsDone(run: PikaRun, dbs: number[], worker: WorkerProcess, limitMs = 120_000): Promise<void> {
   const deadline = Date.now() + limitMs;

@@ -7,18 +7,12 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPikaMaster } from '../../pika-master/index.ts';
 import { rocksDbMissing } from '../../fixtures/rocksdb-gen/build.ts';
-import { readCheckpoint, type WorkerProcess } from '../../helpers/worker-process.ts';
-import { checkReplay, waitSnapshotsDone } from './full-sync-harness.ts';
-import { legacyRun, waitLegacyCaughtUp, type LegacyRun } from './legacy-harness.ts';
+import type { WorkerProcess } from '../../helpers/worker-process.ts';
+import { checkReplay, snapshotSeq, waitSnapshotsDone } from './full-sync-harness.ts';
+import { legacyRun, waitLegacyCaughtUp } from './legacy-harness.ts';
 import { killLeftoverDaemon, sleep } from './pika-harness.ts';
 
 const skip = rocksDbMissing() ?? false;
-
-function snapshotSeq(run: LegacyRun): number | 'done' | undefined {
-  const o = readCheckpoint(run.checkpoints, run.connector, 0)?.offsets.find((x) => Number(x.partition.db) === 0)?.offset;
-  if (!o) return undefined;
-  return o.phase === 'snapshot' ? Number(o.seq) : 'done';
-}
 
 test('legacy-3.0, snapshot.mode=always: TRYSYNC force → pushed dump; SIGKILL inside the snapshot → the restart resumes from the dump on disk, no new full sync', { skip, timeout: 120_000 }, async () => {
   const master = await startPikaMaster({ profile: 'legacy-3.0', timeScale: 4, serverId: 3 });

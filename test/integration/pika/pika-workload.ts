@@ -30,6 +30,8 @@ export const WORKLOAD: WorkloadCommand[] = [
   { db: 0, argv: ['ZINCRBY', 'z', '3', 'a'], events: [['zincrby', 'z']] },
   { db: 0, argv: ['ZREM', 'z', 'b'], events: [['zrem', 'z']] },
   { db: 0, argv: ['XADD', 'xs', '*', 'f', 'v'], events: [['xadd', 'xs']] },
+  { db: 0, argv: ['SETBIT', 'bits', '7', '1'], events: [['setbit', 'bits']] },
+  { db: 0, argv: ['PFADD', 'hll', 'a', 'b'], events: [['pfadd', 'hll']] },
   { db: 0, argv: ['EXPIRE', 'h', '100'], events: [['expireat', 'h']] },
   { db: 0, argv: ['DEL', 's3', 'm1'], events: [['del', 's3'], ['del', 'm1']] },
   { db: 0, argv: ['PERSIST', 'h'], events: [['persist', 'h']] },
