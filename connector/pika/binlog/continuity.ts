@@ -45,21 +45,21 @@ export class BinlogContinuity {
    * naming both positions when the item does not continue the stream, or when its end does not lie after its start.
    */
   accept(start: BinlogPosition, end: BinlogPosition): void {
-    const ctx = `${this.db}: binlog item ${formatPosition(start)} -> ${formatPosition(end)}`;
+    const ctx = (): string => `${this.db}: binlog item ${formatPosition(start)} -> ${formatPosition(end)}`;
     const endFollowsStart =
       comparePositions(end, start) > 0 && (end.filenum === start.filenum || end.filenum === start.filenum + 1);
     if (!endFollowsStart) {
-      throw new BinlogGapError(`${ctx}: end position does not follow the start position`, start, end);
+      throw new BinlogGapError(`${ctx()}: end position does not follow the start position`, start, end);
     }
     const expected = this.lastEnd;
     if (expected && !continues(expected, start)) {
       throw new BinlogGapError(
-        `${ctx}: binlog discontinuity, expected the item to start at ${formatPosition(expected)} (end of the previous item) but it starts at ${formatPosition(start)}`,
+        `${ctx()}: binlog discontinuity, expected the item to start at ${formatPosition(expected)} (end of the previous item) but it starts at ${formatPosition(start)}`,
         expected,
         start,
       );
     }
-    this.lastEnd = { ...end };
+    this.lastEnd = { filenum: end.filenum, offset: end.offset };
   }
 }
 

@@ -107,10 +107,12 @@ export function encodeBinlogItem(header: Omit<BinlogItemHeader, 'contentLength' 
   return out;
 }
 
+const MAX_SAFE_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Converts a PB BinlogOffset (uint64 offset as bigint) to a BinlogPosition; throws beyond 2^53-1. */
 export function toBinlogPosition(offset: { filenum: number; offset: bigint | number }): BinlogPosition {
   const value = typeof offset.offset === 'bigint' ? offset.offset : BigInt(offset.offset);
-  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (value < 0n || value > MAX_SAFE_OFFSET) {
     throw new PikaProtocolError(`binlog offset ${offset.filenum}:${value} is outside 0..2^53-1`, { code: 'PIKA_BINLOG_ITEM' });
   }
   return { filenum: offset.filenum, offset: Number(value) };

@@ -502,7 +502,8 @@ export class ReplicationSession {
         throw new ReplicationGapError('discontinuity', name, `items were lost between two pushed items: ${error.message}`, { requested: error.expected });
       }
       const end: AckPosition = {
-        ...pushed.end,
+        filenum: pushed.end.filenum,
+        offset: pushed.end.offset,
         term: entry.binlog_offset.term ?? pushed.item.termId,
         index: entry.binlog_offset.index === undefined ? pushed.item.logicId : Number(entry.binlog_offset.index),
       };

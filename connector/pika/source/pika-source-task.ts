@@ -27,6 +27,12 @@ import { SnapshotPhase } from './snapshot-phase.ts';
 import { spillStartInfo, startPoint } from './start-point.ts';
 
 const POLL_WAIT_MS = 500;
+/**
+ * How long a poll waits for items while earlier records await their commit. The master pushes nothing new until
+ * those items are acked, and the acks go out only after this poll returns (the runtime tells the task of a commit
+ * between polls): a long wait here would hold back both.
+ */
+const POLL_WAIT_WHILE_COMMITTING_MS = 5;
 const STATUS_EVERY_MS = 1000;
 
 /** Test seams: scaled timers and a fake clock. */
@@ -122,7 +128,8 @@ export class PikaSourceTask implements SourceTask {
     const job = this.snapshots.head;
     try {
       this.taking = true;
-      items = await this.session.take(this.settings.pollMaxRecords, job ? 0 : POLL_WAIT_MS, this.context.signal);
+      const waitMs = job ? 0 : this.records.pending > 0 ? POLL_WAIT_WHILE_COMMITTING_MS : POLL_WAIT_MS;
+      items = await this.session.take(this.settings.pollMaxRecords, waitMs, this.context.signal);
     } catch (error) {
       this.sessionFailed = true;
       throw this.gaps.failure(error as Error, () => this.reportStatus());

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { SourceRecord } from '../../../../../runtime/api/index.ts';
 import { PikaSourceTask } from '../../../../../connector/pika/source/pika-source-task.ts';
 import type { PikaEvent } from '../../../../../connector/pika/events/event.ts';
-import { scaledSessionTimings } from '../../../../../connector/pika/replication/clock.ts';
+import { scaledSessionTimings, systemClock } from '../../../../../connector/pika/replication/clock.ts';
 import { startPikaMaster, type PikaMaster } from '../../../../pika-master/index.ts';
 import { SCALE, sleep, waitFor } from '../replication/session-helpers.ts';
 import { fakeContext, type FakeContext } from './task-helpers.ts';
@@ -87,6 +87,34 @@ test('the master hears an ack only after the records of an item are committed', 
       await waitFor(() => node().window.length === 0, 'the ack of the committed item');
       assert.deepEqual(node().ackedOffset, { filenum: m.binlogPosition(0).filenum, offset: m.binlogPosition(0).offset });
     });
+  } finally {
+    await m.stop();
+  }
+});
+
+test('while records await their commit, a poll waits only briefly for more items (their acks go out between polls); once committed, it waits the full idle time', async () => {
+  const m = await startPikaMaster({ timeScale: SCALE });
+  try {
+    const waits: number[] = [];
+    const clock = { ...systemClock, setTimeout: (fn: () => void, ms: number) => { waits.push(ms); return systemClock.setTimeout(fn, ms); } };
+    const ctx = fakeContext();
+    const task = new PikaSourceTask({ timings: scaledSessionTimings(SCALE), clock });
+    await task.start(config(m), ctx);
+    try {
+      await waitFor(() => m.repl.dbs[0]!.nodes.size > 0, 'handshake');
+      await sleep(100);
+      m.exec(0, ['SET', 'k', 'v']);
+      const records = await pollUntil(task, 1);
+      waits.length = 0;
+      assert.deepEqual(await task.poll(), []);
+      assert.ok(waits.includes(5) && !waits.includes(500), `a short wait while 1 record awaits its commit (timers: ${waits.join(',')})`);
+      await commit(task, records);
+      waits.length = 0;
+      assert.deepEqual(await task.poll(), []);
+      assert.ok(waits.includes(500), `the idle wait once nothing awaits a commit (timers: ${waits.join(',')})`);
+    } finally {
+      await task.stop();
+    }
   } finally {
     await m.stop();
   }
