@@ -11,4 +11,4 @@ import { fullSyncScenario, fullSyncUnsupportedScenario } from './e2e-scenarios.t
 
 test('legacy-3.0: TRYSYNC answered "wait" (binlog purged) → rsync push to port + 3000 → snapshot, then binlog at the dump offset; replayed = the master (auto → legacy-3.0)', { skip: rocksDbMissing() ?? false, timeout: 180_000 }, () => fullSyncScenario(PROFILES['legacy-3.0']));
 
-test('legacy-2.x: TRYSYNC answered "wait" → a clear error (a 2.x full sync is a Nemo dump, which the connector cannot read); nothing emitted (auto → legacy-2.x)', { timeout: 120_000 }, () => fullSyncUnsupportedScenario(PROFILES['legacy-2.x']));
+test('legacy-2.x: TRYSYNC answered "wait" (binlog purged; snapshot.mode=always) → a clear error (a 2.x full sync is a Nemo dump, which the connector cannot read); nothing emitted (auto → legacy-2.x)', { timeout: 120_000 }, () => fullSyncUnsupportedScenario(PROFILES['legacy-2.x']));

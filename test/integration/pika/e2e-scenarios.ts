@@ -270,27 +270,33 @@ function checkLegacyFullSync(run: ProfileRun, worker: WorkerProcess, snapshot: S
 
 /**
  * Pika 2.x pushes a Nemo dump on a full sync (pika-protocol.md §1), which the connector cannot read: a fresh
- * replica whose TRYSYNC 0:0 is answered `wait` fails with an error saying so and what to do, and nothing is emitted.
+ * replica whose TRYSYNC 0:0 is answered `wait` (binlog purged), and one with snapshot.mode=always (TRYSYNC force),
+ * fail with an error saying so and what to do instead; no daemon is started and nothing is emitted.
  */
 export async function fullSyncUnsupportedScenario(c: ProfileCase): Promise<void> {
   const master = await startProfileMaster(c, { binlogFileSize: 32 * 1024 });
-  const run = await profileRun(c, master, { 'snapshot.mode': 'initial' });
+  const purged = await profileRun(c, master, { 'snapshot.mode': 'initial' });
+  const forced = await profileRun(c, master, { 'snapshot.mode': 'always' });
   const workers: WorkerProcess[] = [];
   try {
     writeLegacyData(master);
     assert.deepEqual(master.faults.purgeBinlogs(0, 0), [0], 'write2file0 purged: a fresh replica needs a full sync');
-    const worker = run.start();
-    workers.push(worker);
-    await waitLog(worker, /Pika 2\.3\.6 and answered TRYSYNC with \\?"wait\\?".*Nemo-format dump, which pika-connect cannot read/);
-    await assertAutoChoice(run, worker);
-    assert.match(worker.log, /snapshot\.mode=never/, 'the error says how to start without a full sync');
-    assert.deepEqual(master.legacy!.trysyncLog[0]!.reply, '$4\r\nwait\r\n', 'the master asked for a full sync');
-    assert.doesNotMatch(worker.log, /rsync daemon listening/, 'no rsync daemon was started for a dump it cannot read');
-    await worker.kill('SIGTERM');
-    assert.deepEqual(await committedIfAny(`pika.${run.cluster}.snapshot`), [], 'no snapshot event');
-    assert.deepEqual(await committedIfAny(`pika.${run.cluster}.binlog`), [], 'no binlog event');
+    for (const run of [purged, forced]) workers.push(run.start());
+    for (const worker of workers) {
+      await waitLog(worker, /Pika 2\.3\.6 and answered TRYSYNC with \\?"wait\\?".*Nemo-format dump, which pika-connect cannot read/);
+      assert.match(worker.log, /snapshot\.mode=never/, 'the error says how to start without a full sync');
+      assert.doesNotMatch(worker.log, /rsync daemon listening/, 'no rsync daemon was started for a dump it cannot read');
+    }
+    await assertAutoChoice(purged, workers[0]!);
+    const asked = master.legacy!.trysyncLog.map((t) => [t.request.slice(3).join(':'), t.reply]);
+    for (const from of ['0:0', '4294967295:0']) assert.ok(asked.some(([at, reply]) => at === from && reply === '$4\r\nwait\r\n'), `TRYSYNC ${from} answered wait`);
+    for (const worker of workers) await worker.kill('SIGTERM');
+    for (const run of [purged, forced]) {
+      assert.deepEqual(await committedIfAny(`pika.${run.cluster}.snapshot`), [], 'no snapshot event');
+      assert.deepEqual(await committedIfAny(`pika.${run.cluster}.binlog`), [], 'no binlog event');
+    }
   } finally {
-    await cleanUp(run, workers, master);
+    await cleanUp(undefined, workers, master); // (no rsync daemon to end: none was started)
   }
 }
 
