@@ -60,8 +60,8 @@ export function elementBytes(type: PikaDataType, item: unknown): number {
 }
 
 /** `args_b64` of a collection part: the key, then the elements' arguments (one loop, no intermediate arrays). */
-function elementArgsB64(type: PikaDataType, key: Uint8Array, items: unknown[]): string[] {
-  const out: string[] = [b64(key)];
+function elementArgsB64(type: PikaDataType, keyB64: string, items: unknown[]): string[] {
+  const out: string[] = [keyB64];
   switch (type) {
     case 'hash':
       for (const h of items as HashField[]) out.push(b64(h.field), b64(h.value));
@@ -114,34 +114,54 @@ export interface EventContext {
   opts: ResolvedSnapshotOptions;
   info: DumpInfo;
   tsMs: number;
+  /** `dumpBinlogInfo(info)`, built once and shared by every event of the snapshot (events are not mutated). */
+  binlog: PikaBinlogInfo;
 }
 
-/** A key event: a whole string, or one part of a collection (`items` already within the limits). */
+/** The context of one DB's snapshot events. */
+export function eventContext(opts: ResolvedSnapshotOptions, info: DumpInfo, tsMs: number): EventContext {
+  return { opts, info, tsMs, binlog: dumpBinlogInfo(info) };
+}
+
+/** `key` of an event: the key as text when it is valid UTF-8 (ASCII without a decoder call), else null. */
+function snapshotKeyText(key: Uint8Array): string | null {
+  for (let i = 0; i < key.length; i++) if (key[i]! > 0x7f) return keyText(key);
+  return latin1(key);
+}
+
+const latin1 = (bytes: Uint8Array): string =>
+  (bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('latin1');
+
+/**
+ * A key event: a whole string, or one part of a collection (`items` already within the limits). `keyB64` is
+ * `key` in base64 (the caller has it already: it is part of the snapshot position too).
+ */
 export function keyEvent(
   ctx: EventContext,
   seq: number,
   type: PikaDataType,
   key: Uint8Array,
+  keyB64: string,
   payload: { value: Uint8Array } | { items: unknown[] },
   expireAtMs: number | null,
   part: { part: number; parts: number | null },
   warnings: string[] = [],
 ): SnapshotPikaEvent {
-  const argsB64 = 'value' in payload ? [b64(key), b64(payload.value)] : elementArgsB64(type, key, payload.items);
+  const argsB64 = 'value' in payload ? [keyB64, b64(payload.value)] : elementArgsB64(type, keyB64, payload.items);
   return {
     event_type: 'snapshot',
     op: OP[type],
     data_type: type,
     db: ctx.opts.dbIndex,
     slot: null,
-    key: keyText(key),
-    key_b64: b64(key),
+    key: snapshotKeyText(key),
+    key_b64: keyB64,
     args_b64: argsB64,
     raw_resp_b64: null,
     ts_ms: ctx.tsMs,
     event_id: snapshotEventId(ctx, seq),
     source_id: ctx.opts.sourceId,
-    binlog: dumpBinlogInfo(ctx.info),
+    binlog: ctx.binlog,
     source: ctx.opts.source,
     expire_at_ms: expireAtMs,
     warnings,
@@ -169,7 +189,7 @@ export function controlEvent(ctx: EventContext, seq: number, op: 'snapshot-start
     ts_ms: ctx.tsMs,
     event_id: snapshotEventId(ctx, seq),
     source_id: ctx.opts.sourceId,
-    binlog: dumpBinlogInfo(ctx.info),
+    binlog: ctx.binlog,
     source: ctx.opts.source,
     expire_at_ms: null,
     warnings,

@@ -27,9 +27,16 @@ export interface SnapshotOptions {
   /** `ts_ms` of the events (default: the liveness instant). */
   tsMs?: number;
   onWarning?: (message: string) => void;
+  /**
+   * `snapshot.decode.threads`: worker threads decoding the dump's lanes (RocksDB instances) at once (default: the
+   * machine's available parallelism; 1 = decode in the task's thread).
+   */
+  decodeThreads?: number;
+  /** Dumps smaller than this many bytes are decoded in the task's thread (default 32 MiB; tests lower it). */
+  minParallelBytes?: number;
 }
 
-export interface ResolvedSnapshotOptions extends Required<Omit<SnapshotOptions, 'nowMs' | 'tsMs'>> {
+export interface ResolvedSnapshotOptions extends Required<Omit<SnapshotOptions, 'nowMs' | 'tsMs' | 'decodeThreads' | 'minParallelBytes'>> {
   dbIndex: number;
   nowMs: number | undefined;
   tsMs: number | undefined;

@@ -10,7 +10,15 @@
 //                                                `key_b64` is the instance's first): lets a resume re-enter a
 //                                                half-emitted key with the dump reader's "start after" option,
 //     seq, keys, elements_total, skipped       — running counters (events incl. control, keys completed,
-//                                                elements emitted, elements/strings left out by the oversize policy) }
+//                                                elements emitted, elements/strings left out by the oversize policy),
+//     lanes                                    — progress of every lane (dump/lanes.ts: parts decoded in parallel,
+//                                                whose events interleave), a JSON object in a string (offsets are
+//                                                flat): lane id → "done", or [data_type, key_b64, part, elements,
+//                                                key_done, prev_key_b64] of the lane's last emitted event, as above;
+//                                                a lane not named has emitted nothing yet. Offsets written before
+//                                                lanes existed lack it: lanes were then read one after the other,
+//                                                so the ones before `instance` are done and `instance`'s is the
+//                                                top-level fields. }
 import { ConnectError, type SourceOffset } from '../../../runtime/api/index.ts';
 
 export type SnapshotStage = 'start' | 'keys' | 'end';
@@ -31,6 +39,69 @@ export interface SnapshotPosition {
   keys: number;
   elements_total: number;
   skipped: number;
+  lanes?: string;
+}
+
+/** Where one lane's emission stands: its last emitted event's key and part (fields as in the position). */
+export interface LaneState {
+  data_type: string;
+  key_b64: string;
+  part: number;
+  elements: number;
+  key_done: boolean;
+  prev_key_b64: string | null;
+}
+
+/** Every lane's progress, serialised into the position's `lanes` string (cached: one lane changes per event). */
+export class LaneProgress {
+  private readonly parts = new Map<string, string>();
+  private text: string | undefined;
+
+  constructor(states: Map<string, LaneState | 'done'> = new Map()) {
+    for (const [id, s] of states) s === 'done' ? this.done(id) : this.set(id, s);
+  }
+
+  set(id: string, s: LaneState): void {
+    this.parts.set(id, `${JSON.stringify(id)}:${JSON.stringify([s.data_type, s.key_b64, s.part, s.elements, s.key_done, s.prev_key_b64])}`);
+    this.text = undefined;
+  }
+
+  done(id: string): void {
+    this.parts.set(id, `${JSON.stringify(id)}:"done"`);
+    this.text = undefined;
+  }
+
+  toString(): string {
+    return (this.text ??= `{${[...this.parts.values()].join(',')}}`);
+  }
+}
+
+/** The lanes of a position's `lanes` string (validated), or a clear error. */
+export function parseLanes(text: string): Map<string, LaneState | 'done'> {
+  const bad = (what: string): never => {
+    throw new ConnectError(`committed snapshot offset has a bad lanes field ${JSON.stringify(text.slice(0, 300))}: ${what}`, { code: 'PIKA_BAD_SNAPSHOT_OFFSET', stage: 'offsets' });
+  };
+  let o: unknown;
+  try {
+    o = JSON.parse(text);
+  } catch {
+    return bad('not JSON');
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return bad('not an object');
+  const out = new Map<string, LaneState | 'done'>();
+  for (const [id, v] of Object.entries(o)) {
+    if (v === 'done') {
+      out.set(id, 'done');
+      continue;
+    }
+    if (!Array.isArray(v) || v.length !== 6) return bad(`lane ${id} is neither "done" nor a 6-item array`);
+    const [data_type, key_b64, part, elements, key_done, prev_key_b64] = v as unknown[];
+    if (typeof data_type !== 'string' || typeof key_b64 !== 'string' || !B64.test(key_b64)) bad(`lane ${id}: bad data_type / key_b64`);
+    if (!isCount(part) || part < 1 || !isCount(elements) || typeof key_done !== 'boolean') bad(`lane ${id}: bad part / elements / key_done`);
+    if (prev_key_b64 !== null && (typeof prev_key_b64 !== 'string' || !B64.test(prev_key_b64))) bad(`lane ${id}: bad prev_key_b64`);
+    out.set(id, { data_type, key_b64, part, elements, key_done, prev_key_b64 } as LaneState);
+  }
+  return out;
 }
 
 export function positionToOffset(p: SnapshotPosition): SourceOffset {
@@ -57,6 +128,8 @@ export function parseSnapshotPosition(offset: SourceOffset): SnapshotPosition {
   for (const f of ['instance', 'data_type', 'key_b64', 'prev_key_b64']) if (!isStrOrNull(o[f])) bad(`${f} must be a string or null`);
   for (const f of ['part', 'elements', 'seq', 'keys', 'elements_total', 'skipped']) if (!isCount(o[f])) bad(`${f} must be a non-negative integer`);
   if (typeof o.key_done !== 'boolean') bad('key_done must be a boolean');
+  if (o.lanes !== undefined && typeof o.lanes !== 'string') bad('lanes must be a string');
+  if (typeof o.lanes === 'string') parseLanes(o.lanes);
   for (const f of ['key_b64', 'prev_key_b64']) if (typeof o[f] === 'string' && !B64.test(o[f] as string)) bad(`${f} is not base64`);
   if (o.stage === 'keys' && (o.instance === null || o.key_b64 === null || (o.part as number) < 1)) bad('a keys position needs instance, key_b64 and part ≥ 1');
   return o as unknown as SnapshotPosition;

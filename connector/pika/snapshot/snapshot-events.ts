@@ -1,15 +1,13 @@
 // Dump → snapshot events for one DB, resumable after any emitted event of the same dump.
-import { ConnectError, docRef, type SourceOffset } from '../../../runtime/api/index.ts';
-import { readBlackwidowInstance } from '../dump/blackwidow-reader.ts';
-import type { BlackwidowInstance } from '../dump/blackwidow-format.ts';
+import type { SourceOffset } from '../../../runtime/api/index.ts';
 import { detectLayout } from '../dump/dump-reader.ts';
-import { readFloydInstance } from '../dump/floyd-reader.ts';
 import { readDumpInfo } from '../dump/info-file.ts';
-import type { DumpRecord, DumpReaderOptions } from '../dump/types.ts';
-import { controlEvent, keyEvent, type SnapshotPikaEvent, WARNING_PIKA_HYPERLOGLOG, WARNING_STREAMS_NOT_IN_DUMP, type EventContext } from './event-builder.ts';
+import { readLanes } from '../dump/lane-pool.ts';
+import { dumpLanes, type DumpLane, type LaneTask } from '../dump/lanes.ts';
+import { controlEvent, eventContext, type SnapshotPikaEvent, WARNING_STREAMS_NOT_IN_DUMP, type EventContext } from './event-builder.ts';
+import { laneEntry, LaneEmitter, resumeError } from './lane-emitter.ts';
 import { resolveSnapshotOptions, type SnapshotOptions } from './options.ts';
-import { KeySplitter, type KeyPart } from './key-splitter.ts';
-import { parseSnapshotPosition, positionToOffset, type SnapshotPosition } from './position.ts';
+import { LaneProgress, parseLanes, parseSnapshotPosition, positionToOffset, type LaneState, type SnapshotPosition } from './position.ts';
 
 export interface SnapshotRecord {
   /** Also carries `snapshot: {part, parts, dump_uuid}` (the value schema's optional `snapshot` field). */
@@ -25,16 +23,12 @@ export interface SnapshotRecord {
   dlqReason?: string;
 }
 
-const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
-
-function resumeError(message: string): ConnectError {
-  return new ConnectError(`snapshot resume: ${message}`, { code: 'PIKA_SNAPSHOT_RESUME', stage: 'poll' });
-}
-
 /**
  * The snapshot events of the dump of one DB (`dbDir` = the directory holding `info` and the instance dirs).
- * Order: snapshot-start, key events (instances in order, keys in each instance's order, parts in order),
- * snapshot-end. With `resumeFrom` = the offset of an emitted event of the same dump (same `info`), yields exactly
+ * Order: snapshot-start, key events, snapshot-end. Key events come lane by lane (dump/lanes.ts) when decoded in
+ * this thread, interleaved by batches when lanes are decoded in worker threads (`decodeThreads`); either way the
+ * events of one key are consecutive with parts in order, and each lane's keys come in its key order. The
+ * position names every lane's progress, so a resume continues each lane after its own last emitted event. With `resumeFrom` = the offset of an emitted event of the same dump (same `info`), yields exactly
  * the events after it; an offset of another dump restarts from the beginning, with a warning and
  * `restarted_from` in snapshot-start. Memory stays bounded by one event plus the dump reader's chunk.
  */
@@ -42,7 +36,6 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
   const opts = resolveSnapshotOptions(options);
   const info = await readDumpInfo(dbDir);
   const layout = await detectLayout(dbDir);
-  const instances: string[] = layout.instances;
   let resume = resumeFrom ? parseSnapshotPosition(resumeFrom) : undefined;
   let restartedFrom: string | undefined;
   if (resume && resume.dump_uuid !== info.snapshotUuid) {
@@ -52,7 +45,7 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
   }
   if (resume?.stage === 'end') return;
   const nowMs = resume?.now_ms ?? opts.nowMs ?? Date.now();
-  const ctx: EventContext = { opts, info, tsMs: opts.tsMs ?? nowMs };
+  const ctx: EventContext = eventContext(opts, info, opts.tsMs ?? nowMs);
   const dumpWarnings = layout.kind === 'blackwidow' ? [WARNING_STREAMS_NOT_IN_DUMP] : [];
   if (layout.kind === 'blackwidow') {
     opts.onWarning(`${opts.db}: Pika 3.x dumps do not carry streams (the master's full sync leaves them out); any streams on the master are missing from this snapshot`);
@@ -78,8 +71,9 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
         skipped: 0,
       };
   const emit = (event: SnapshotPikaEvent, part: number | null = null, parts: number | null = null, dlqReason?: string): SnapshotRecord => {
-    const position = { ...pos };
-    return { event, offset: positionToOffset(position), position, part, parts, ...(dlqReason ? { dlqReason } : {}) };
+    const offset = positionToOffset(pos);
+    const position = offset as unknown as SnapshotPosition; // one copy serves both (neither is mutated)
+    return dlqReason ? { event, offset, position, part, parts, dlqReason } : { event, offset, position, part, parts };
   };
 
   if (!resume) {
@@ -88,103 +82,27 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
     yield emit(controlEvent(ctx, pos.seq, 'snapshot-start', body, dumpWarnings));
   }
 
-  // Where to enter the dump.
-  let startIndex = 0;
-  let after: { instance: string; key: Uint8Array } | undefined;
-  let reenter: { key: Buffer; elements: number; part: number } | undefined;
-  let prevKey: string | null = null;
-  if (resume?.stage === 'keys') {
-    startIndex = instances.indexOf(resume.instance!);
-    if (startIndex < 0) throw resumeError(`instance ${JSON.stringify(resume.instance)} is not in ${dbDir} (${instances.join(', ')})`);
-    const key = Buffer.from(resume.key_b64!, 'base64');
-    if (resume.key_done) {
-      after = { instance: resume.instance!, key };
-      prevKey = resume.key_b64;
-    } else {
-      prevKey = resume.prev_key_b64;
-      if (prevKey !== null) after = { instance: resume.instance!, key: Buffer.from(prevKey, 'base64') };
-      reenter = { key, elements: resume.elements, part: resume.part };
-    }
-  }
-
-  const readerOpts: DumpReaderOptions & { nowMs: number } = { nowMs, onWarning: opts.onWarning };
-  for (let i = startIndex; i < instances.length; i++) {
-    const instance = instances[i]!;
-    if (i > startIndex) prevKey = null;
-    const o = { ...readerOpts, ...(i === startIndex && after ? { after } : {}) };
-    const batches: AsyncGenerator<DumpRecord[]> =
-      layout.kind === 'floyd' ? readFloydInstance(dbDir, opts.db, instance, o) : readBlackwidowInstance(dbDir, opts.db, instance as BlackwidowInstance, o);
-    let splitter: KeySplitter | undefined;
-    const keyPosition = (key: Uint8Array, type: string, part: KeyPart) => {
-      pos.stage = 'keys';
-      pos.instance = instance;
-      pos.data_type = type;
-      pos.key_b64 = b64(key);
-      pos.part = part.part;
-      pos.elements = part.consumed;
-      pos.key_done = part.last;
-      pos.prev_key_b64 = prevKey;
-      pos.seq++;
-      if (part.dlqReason) pos.skipped += part.items.length;
-      else pos.elements_total += part.items.length;
-    };
-    for await (const batch of batches) for (const r of batch) {
-      if (reenter) {
-        if (Buffer.compare(Buffer.from(r.pos.key), reenter.key) !== 0) {
-          throw resumeError(`expected to re-enter key ${reenter.key.toString('hex')} of instance ${instance}, found ${Buffer.from(r.pos.key).toString('hex')}`);
-        }
-      }
-      if (r.kind === 'string') {
-        if (reenter) throw resumeError(`key ${reenter.key.toString('hex')} was left half-emitted but is a string`);
-        const size = r.pos.key.length + r.value.length;
-        let dlqReason: string | undefined;
-        if (size > opts.maxBytesPerEvent) {
-          const why = `string key ${Buffer.from(r.pos.key).toString('hex').slice(0, 200)} of ${opts.db} is ${size} bytes, over snapshot.max.bytes.per.event=${opts.maxBytesPerEvent}`;
-          if (opts.oversizePolicy === 'fail') {
-            throw new ConnectError(`${why} (snapshot.oversize.policy=fail) ${docRef('sizeLimits')}`, { code: 'PIKA_SNAPSHOT_OVERSIZE', stage: 'poll' });
-          }
-          if (opts.oversizePolicy === 'skip') {
-            opts.onWarning(`${why}: skipped (snapshot.oversize.policy=skip)`);
-            pos.skipped++;
-            prevKey = b64(r.pos.key);
-            continue;
-          }
-          dlqReason = why;
-        }
-        keyPosition(r.pos.key, 'string', { part: 1, consumed: 0, last: true, items: [], dlqReason });
-        if (dlqReason) pos.skipped++;
-        pos.keys++;
-        const warnings = r.hyperloglog ? [WARNING_PIKA_HYPERLOGLOG] : [];
-        const event = keyEvent(ctx, pos.seq, 'string', r.pos.key, { value: r.value }, r.expireAtMs, { part: 1, parts: 1 }, warnings);
-        yield emit(event, 1, 1, dlqReason);
-        prevKey = b64(r.pos.key);
-      } else if (r.kind === 'key-start') {
-        const resumeAt = reenter ? { consumed: reenter.elements, part: reenter.part } : undefined;
-        splitter = new KeySplitter(r.type, r.pos.key, r.expireAtMs, opts, () => void pos.skipped++, resumeAt);
-        reenter = undefined;
-      } else if (r.kind === 'elements') {
-        if (!splitter) throw resumeError(`elements of key ${Buffer.from(r.pos.key).toString('hex')} without its key-start`);
-        for (const item of r.items as unknown[]) {
-          for (const part of splitter.push(item)) {
-            keyPosition(r.pos.key, r.type, part);
-            const event = keyEvent(ctx, pos.seq, r.type, r.pos.key, { items: part.items }, splitter.expireAt, { part: part.part, parts: null });
-            yield emit(event, part.part, null, part.dlqReason);
-          }
-        }
-      } else {
-        if (!splitter) throw resumeError(`key-end of ${Buffer.from(r.pos.key).toString('hex')} without its key-start`);
-        const last = splitter.finish();
-        if (last) {
-          keyPosition(r.pos.key, r.type, last);
-          pos.keys++;
-          const event = keyEvent(ctx, pos.seq, r.type, r.pos.key, { items: last.items }, splitter.expireAt, { part: last.part, parts: last.part });
-          yield emit(event, last.part, last.part, last.dlqReason);
-        }
-        prevKey = b64(r.pos.key);
-        splitter = undefined;
-      }
-    }
-    if (reenter) throw resumeError(`key ${reenter.key.toString('hex')} is no longer in instance ${instance} of ${dbDir}`);
+  // Lanes (dump parts decoded in parallel) and where each one resumes.
+  const lanes = dumpLanes(layout);
+  const states = resume?.stage === 'keys' ? laneStates(resume, lanes, dbDir) : new Map<string, LaneState | 'done'>();
+  const progress = new LaneProgress(states);
+  pos.lanes = progress.toString();
+  const todo = lanes.filter((l) => states.get(l.id) !== 'done');
+  const tasks: LaneTask[] = todo.map((lane) => {
+    const after = laneEntry(states.get(lane.id) as LaneState | undefined);
+    return after ? { lane, after } : { lane };
+  });
+  const emitters = todo.map((lane) => new LaneEmitter(lane, ctx, pos, progress, emit, states.get(lane.id) as LaneState | undefined));
+  const readOpts = {
+    nowMs,
+    onWarning: opts.onWarning,
+    ...(options.decodeThreads !== undefined ? { threads: options.decodeThreads } : {}),
+    ...(options.minParallelBytes !== undefined ? { minParallelBytes: options.minParallelBytes } : {}),
+  };
+  for await (const b of readLanes(dbDir, opts.db, layout.kind, tasks, readOpts)) {
+    const emitter = emitters[b.lane]!;
+    if (b.done) emitter.finish(dbDir);
+    else yield* emitter.consume(b.records);
   }
 
   pos.stage = 'end';
@@ -197,6 +115,25 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
   pos.prev_key_b64 = null;
   pos.seq++;
   const events = pos.seq - 2;
+  pos.lanes = progress.toString();
   const body = { keys: pos.keys, events, elements: pos.elements_total, skipped: pos.skipped };
   yield emit(controlEvent(ctx, pos.seq, 'snapshot-end', body, dumpWarnings));
+}
+
+/** Each lane's committed state from a `keys` position (one written before lanes existed: see position.ts). */
+function laneStates(resume: SnapshotPosition, lanes: DumpLane[], dbDir: string): Map<string, LaneState | 'done'> {
+  if (resume.lanes !== undefined) {
+    const states = parseLanes(resume.lanes);
+    for (const id of states.keys()) {
+      if (!lanes.some((l) => l.id === id)) throw resumeError(`lane ${JSON.stringify(id)} is not in ${dbDir} (${lanes.map((l) => l.id).join(', ')})`);
+    }
+    return states;
+  }
+  const at = lanes.findIndex((l) => l.instance === resume.instance);
+  if (at < 0) throw resumeError(`instance ${JSON.stringify(resume.instance)} is not in ${dbDir} (${lanes.map((l) => l.instance).join(', ')})`);
+  const states = new Map<string, LaneState | 'done'>();
+  for (let i = 0; i < at; i++) states.set(lanes[i]!.id, 'done');
+  const { data_type, key_b64, part, elements, key_done, prev_key_b64 } = resume;
+  states.set(lanes[at]!.id, { data_type: data_type ?? 'string', key_b64: key_b64!, part, elements, key_done, prev_key_b64 });
+  return states;
 }
