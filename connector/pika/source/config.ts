@@ -76,6 +76,7 @@ export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
     doc: 'true = delete a DB\'s downloaded dump (under snapshot.dir) once its snapshot-end event is committed to Kafka; false = keep it (e.g. to inspect it). Until that commit the dump is always kept, so a restarted snapshot resumes from the local copy',
     check: oneOf('true', 'false'),
   },
+  'snapshot.decode.threads': { default: '0', doc: 'worker threads decoding a downloaded dump\'s RocksDB instances at once (0 = one per CPU core; 1 = decode in the task\'s own thread); events of different instances then interleave, each key\'s events stay together and in order', check: intAtLeast(0, 64) },
   'snapshot.fetch.max.bytes.per.second': { default: '0', doc: 'throttle of the dump download (bytes/s, 0 = unlimited), to spare the master\'s disk and network like Pika\'s throttle-bytes-per-second', check: intAtLeast(0) },
   'poll.max.records': { default: '4000', doc: 'binlog items handed to the runtime per poll at most', check: intAtLeast(1, 1_000_000) },
   'pika.ping.interval.ms': { default: '2000', doc: 'longest time without a request to the master per DB (ping); at most 5000', check: intAtLeast(1, 5000) },
@@ -124,6 +125,8 @@ export interface PikaSourceSettings {
   snapshotOversizePolicy: 'fail' | 'skip' | 'dlq';
   snapshotFetchBytesPerSecond: number;
   snapshotDownloadCleanup: boolean;
+  /** Undefined = one per CPU core. */
+  snapshotDecodeThreads: number | undefined;
   pollMaxRecords: number;
   pingIntervalMs: number;
   silenceTimeoutMs: number;
@@ -206,6 +209,7 @@ export function pikaSourceSettings(config: Record<string, string>): PikaSourceSe
     snapshotOversizePolicy: get('snapshot.oversize.policy') as 'fail' | 'skip' | 'dlq',
     snapshotFetchBytesPerSecond: Number(get('snapshot.fetch.max.bytes.per.second')),
     snapshotDownloadCleanup: get('snapshot.download.cleanup') === 'true',
+    snapshotDecodeThreads: Number(get('snapshot.decode.threads')) || undefined,
     pollMaxRecords: Number(get('poll.max.records')),
     pingIntervalMs: Number(get('pika.ping.interval.ms')),
     silenceTimeoutMs: Number(get('pika.silence.timeout.ms')),
