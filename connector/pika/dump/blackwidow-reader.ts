@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { copyBytes } from '../rocksdb/coding.ts';
+import { compareBytes, copyBytes } from '../rocksdb/coding.ts';
 import { ReadOnlyDb } from '../rocksdb/db.ts';
 import {
   BLACKWIDOW_DATA_CF,
@@ -12,7 +12,7 @@ import {
   type BlackwidowInstance,
   type BlackwidowMeta,
 } from './blackwidow-format.ts';
-import { RecordBatch, scanCollection, type ElementDecoder } from './collection-scan.ts';
+import { rangeStart, RecordBatch, scanCollection, type ElementDecoder } from './collection-scan.ts';
 import { DumpFormatError } from './errors.ts';
 import type { CollectionType, DumpReaderOptions, DumpRecord, KeyPosition } from './types.ts';
 
@@ -39,11 +39,13 @@ export async function* readBlackwidowInstance(
   try {
     const meta = rdb.cursor('default');
     const after = opts.after?.instance === instance ? opts.after.key : undefined;
-    if (after) await meta.seek(after);
+    const start = rangeStart(after, opts.range?.from);
+    if (start) await meta.seek(start);
     else await meta.seekToFirst();
+    const until = opts.range?.until;
     const data = instance === 'strings' ? undefined : rdb.cursor(BLACKWIDOW_DATA_CF[instance]);
     const batch = new RecordBatch();
-    while (meta.valid) {
+    while (meta.valid && !(until && compareBytes(meta.key, until) >= 0)) {
       if (!(after && Buffer.compare(meta.key, after) === 0)) {
         const pos: KeyPosition = { db, instance, key: copyBytes(meta.key, 0, meta.key.length) };
         if (instance === 'strings') {

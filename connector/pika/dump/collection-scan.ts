@@ -1,4 +1,4 @@
-import { startsWith } from '../rocksdb/coding.ts';
+import { compareBytes, startsWith } from '../rocksdb/coding.ts';
 import type { CfCursor } from '../rocksdb/db.ts';
 import { Chunker } from './chunker.ts';
 import { DumpFormatError } from './errors.ts';
@@ -83,4 +83,10 @@ export async function* scanCollection(
 
 function elements(start: KeyStartRecord, items: unknown[]): ElementsRecord {
   return { kind: 'elements', pos: start.pos, type: start.type, items } as ElementsRecord;
+}
+
+/** Where a meta scan starts: the later of the resume key and the lane's first key (raw meta keys); none = first. */
+export function rangeStart(after: Uint8Array | undefined, from: Uint8Array | undefined): Uint8Array | undefined {
+  if (!after || !from) return after ?? from;
+  return compareBytes(after, from) >= 0 ? after : from;
 }

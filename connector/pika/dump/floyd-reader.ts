@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { copyBytes } from '../rocksdb/coding.ts';
+import { compareBytes, copyBytes } from '../rocksdb/coding.ts';
 import { ReadOnlyDb, type CfCursor } from '../rocksdb/db.ts';
 import type { Chunker } from './chunker.ts';
-import { RecordBatch, scanCollection, type ElementDecoder } from './collection-scan.ts';
+import { rangeStart, RecordBatch, scanCollection, type ElementDecoder } from './collection-scan.ts';
 import { DumpFormatError } from './errors.ts';
 import {
   dataKeyPrefix,
@@ -51,9 +51,11 @@ export async function* readFloydInstance(
     };
     const batch = new RecordBatch();
     const after = opts.after?.instance === instance ? opts.after.key : undefined;
-    if (after) await meta.seek(encodeMetaKey(after));
+    const start = rangeStart(after && encodeMetaKey(after), opts.range?.from);
+    if (start) await meta.seek(start);
     else await meta.seekToFirst();
-    while (meta.valid) {
+    const until = opts.range?.until;
+    while (meta.valid && !(until && compareBytes(meta.key, until) >= 0)) {
       let key: Uint8Array;
       let m: ReturnType<typeof decodeMetaValue>;
       try {

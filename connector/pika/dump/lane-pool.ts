@@ -26,8 +26,11 @@ export interface LaneReadOptions extends DumpReaderOptions {
 }
 
 export const DEFAULT_MIN_PARALLEL_BYTES = 32 * 1024 * 1024;
-/** Batches a worker may have decoded ahead of the consumer (its bounded queue): memory ≈ threads × this × ~1 MiB. */
-const WORKER_QUEUE_BATCHES = 4;
+/**
+ * Messages (~512 KiB of records each, plus one reader batch) a worker may have decoded ahead of the consumer: its
+ * bounded queue. Memory ≈ threads × this × ~1.5 MiB.
+ */
+const WORKER_QUEUE_BATCHES = 3;
 
 export function defaultDecodeThreads(): number {
   return availableParallelism();
@@ -87,7 +90,7 @@ async function* readLanesInWorkers(
     if (nextTask >= tasks.length) return;
     const i = nextTask++;
     const t = tasks[i]!;
-    const request: LaneRequest = { t: 'lane', lane: i, instance: t.lane.instance, ...(t.after ? { after: t.after } : {}) };
+    const request: LaneRequest = { t: 'lane', lane: i, spec: t.lane, ...(t.after ? { after: t.after } : {}) };
     worker.postMessage(request);
     running++;
   };

@@ -1,8 +1,8 @@
 // Worker thread of the lane pool (lane-pool.ts): decodes the lanes it is given, one at a time, and posts their
-// record batches as transferred buffers, never more than `queueBatches` ahead of the consumer's credits.
+// records in batches of ~512 KiB as transferred buffers, never more than `queueBatches` ahead of the consumer.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { DumpLayout } from './dump-reader.ts';
-import { readLane } from './lanes.ts';
+import { readLane, type DumpLane } from './lanes.ts';
 import { RecordWriter } from './record-codec.ts';
 
 export interface WorkerSetup {
@@ -15,7 +15,7 @@ export interface WorkerSetup {
   queueBatches: number;
 }
 
-export type LaneRequest = { t: 'lane'; lane: number; instance: string; after?: Uint8Array };
+export type LaneRequest = { t: 'lane'; lane: number; spec: DumpLane; after?: Uint8Array };
 type MainMessage = LaneRequest | { t: 'credit' };
 
 export type WorkerMessage =
@@ -23,6 +23,9 @@ export type WorkerMessage =
   | { t: 'lane-done'; lane: number }
   | { t: 'warning'; message: string }
   | { t: 'error'; lane: number; name: string; message: string; code: string };
+
+/** Bytes of records per message to the main thread (the queue holds `queueBatches` of them per worker). */
+const TRANSFER_BYTES = 512 * 1024;
 
 if (!isMainThread && parentPort) {
   const port = parentPort;
@@ -46,13 +49,19 @@ if (!isMainThread && parentPort) {
           ...(setup.chunkBytes !== undefined ? { chunkBytes: setup.chunkBytes } : {}),
           onWarning: (message: string) => post({ t: 'warning', message }),
         };
-        const task = { lane: { id: req.instance, instance: req.instance }, ...(req.after ? { after: req.after } : {}) };
-        for await (const records of readLane(setup.dbDir, setup.db, setup.kind, task, opts)) {
+        const task = { lane: req.spec, ...(req.after ? { after: req.after } : {}) };
+        // Reader batches are gathered into one message of up to ~TRANSFER_BYTES: fewer messages, less overhead.
+        const send = async (): Promise<void> => {
           while (credits === 0) await new Promise<void>((resolve) => (creditWaiter = resolve));
           credits--;
-          const { buffer, length } = writer.encode(records);
+          const { buffer, length } = writer.take();
           post({ t: 'batch', lane, buffer, length }, [buffer]);
+        };
+        for await (const records of readLane(setup.dbDir, setup.db, setup.kind, task, opts)) {
+          writer.add(records);
+          if (writer.length >= TRANSFER_BYTES) await send();
         }
+        if (writer.length > 0) await send();
         post({ t: 'lane-done', lane });
       } catch (err) {
         const e = err as Error & { code?: string };

@@ -21,11 +21,25 @@ export class RecordWriter {
     this.view = new DataView(this.buf.buffer);
   }
 
-  /** Encodes a batch; the returned buffer belongs to the caller (transfer it), the writer starts a new one. */
-  encode(records: DumpRecord[]): { buffer: ArrayBuffer; length: number } {
+  /** Bytes encoded since the last `take`. */
+  get length(): number {
+    return this.at;
+  }
+
+  add(records: DumpRecord[]): void {
     for (const r of records) this.record(r);
+  }
+
+  /** Encodes a batch (`add` + `take`). */
+  encode(records: DumpRecord[]): { buffer: ArrayBuffer; length: number } {
+    this.add(records);
+    return this.take();
+  }
+
+  /** The records added so far; the buffer belongs to the caller (transfer it), the writer starts a new one. */
+  take(): { buffer: ArrayBuffer; length: number } {
     const out = { buffer: this.buf.buffer as ArrayBuffer, length: this.at };
-    this.buf = new Uint8Array(Math.max(64 * 1024, this.at));
+    this.buf = new Uint8Array(Math.max(64 * 1024, Math.min(this.at + (this.at >> 2), 4 << 20)));
     this.view = new DataView(this.buf.buffer);
     this.at = 0;
     return out;

@@ -90,6 +90,8 @@ export interface DumpReaderOptions {
   nowMs?: number;
   /** Resume strictly after this key (same db, instance and key as a previously emitted position). */
   after?: { instance: string; key: Uint8Array };
+  /** Only the keys whose raw meta key is in [from, until) (bytewise), for a lane of the instance (lanes.ts). */
+  range?: { from?: Uint8Array; until?: Uint8Array };
   /** Maximum elements per `elements` chunk (default 512). */
   chunkElements?: number;
   /** Soft maximum bytes per `elements` chunk (default 1 MiB). */

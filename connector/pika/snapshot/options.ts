@@ -34,9 +34,14 @@ export interface SnapshotOptions {
   decodeThreads?: number;
   /** Dumps smaller than this many bytes are decoded in the task's thread (default 32 MiB; tests lower it). */
   minParallelBytes?: number;
+  /**
+   * Meta SST bytes per lane: an instance with more is cut into key ranges decoded apart (default 16 MiB, at most
+   * 4 per instance). Part of what a resume position names: keep it for the life of a snapshot (tests lower it).
+   */
+  laneBytes?: number;
 }
 
-export interface ResolvedSnapshotOptions extends Required<Omit<SnapshotOptions, 'nowMs' | 'tsMs' | 'decodeThreads' | 'minParallelBytes'>> {
+export interface ResolvedSnapshotOptions extends Required<Omit<SnapshotOptions, 'nowMs' | 'tsMs' | 'decodeThreads' | 'minParallelBytes' | 'laneBytes'>> {
   dbIndex: number;
   nowMs: number | undefined;
   tsMs: number | undefined;

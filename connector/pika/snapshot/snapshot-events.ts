@@ -1,6 +1,8 @@
 // Dump → snapshot events for one DB, resumable after any emitted event of the same dump.
 import type { SourceOffset } from '../../../runtime/api/index.ts';
-import { detectLayout } from '../dump/dump-reader.ts';
+import { detectLayout, type DumpLayout } from '../dump/dump-reader.ts';
+import { encodeMetaKey } from '../dump/floyd-format.ts';
+import { compareBytes } from '../rocksdb/coding.ts';
 import { readDumpInfo } from '../dump/info-file.ts';
 import { readLanes } from '../dump/lane-pool.ts';
 import { dumpLanes, type DumpLane, type LaneTask } from '../dump/lanes.ts';
@@ -83,8 +85,8 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
   }
 
   // Lanes (dump parts decoded in parallel) and where each one resumes.
-  const lanes = dumpLanes(layout);
-  const states = resume?.stage === 'keys' ? laneStates(resume, lanes, dbDir) : new Map<string, LaneState | 'done'>();
+  const lanes = await dumpLanes(dbDir, layout, options.laneBytes);
+  const states = resume?.stage === 'keys' ? laneStates(resume, lanes, dbDir, layout.kind) : new Map<string, LaneState | 'done'>();
   const progress = new LaneProgress(states);
   pos.lanes = progress.toString();
   const todo = lanes.filter((l) => states.get(l.id) !== 'done');
@@ -121,7 +123,7 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
 }
 
 /** Each lane's committed state from a `keys` position (one written before lanes existed: see position.ts). */
-function laneStates(resume: SnapshotPosition, lanes: DumpLane[], dbDir: string): Map<string, LaneState | 'done'> {
+function laneStates(resume: SnapshotPosition, lanes: DumpLane[], dbDir: string, kind: DumpLayout['kind']): Map<string, LaneState | 'done'> {
   if (resume.lanes !== undefined) {
     const states = parseLanes(resume.lanes);
     for (const id of states.keys()) {
@@ -129,11 +131,17 @@ function laneStates(resume: SnapshotPosition, lanes: DumpLane[], dbDir: string):
     }
     return states;
   }
-  const at = lanes.findIndex((l) => l.instance === resume.instance);
-  if (at < 0) throw resumeError(`instance ${JSON.stringify(resume.instance)} is not in ${dbDir} (${lanes.map((l) => l.instance).join(', ')})`);
+  // Lanes were read one after the other: every lane before the one holding the key is done.
+  const key = Buffer.from(resume.key_b64 ?? '', 'base64');
+  const raw = kind === 'floyd' ? encodeMetaKey(key) : key;
+  let at = -1;
+  lanes.forEach((l, i) => {
+    if (l.instance === resume.instance && (!l.from || compareBytes(l.from, raw) <= 0)) at = i;
+  });
+  if (at < 0) throw resumeError(`instance ${JSON.stringify(resume.instance)} is not in ${dbDir} (${[...new Set(lanes.map((l) => l.instance))].join(', ')})`);
   const states = new Map<string, LaneState | 'done'>();
   for (let i = 0; i < at; i++) states.set(lanes[i]!.id, 'done');
-  const { data_type, key_b64, part, elements, key_done, prev_key_b64 } = resume;
-  states.set(lanes[at]!.id, { data_type: data_type ?? 'string', key_b64: key_b64!, part, elements, key_done, prev_key_b64 });
+  const { data_type, part, elements, key_done, prev_key_b64 } = resume;
+  states.set(lanes[at]!.id, { data_type: data_type ?? 'string', key_b64: resume.key_b64!, part, elements, key_done, prev_key_b64 });
   return states;
 }

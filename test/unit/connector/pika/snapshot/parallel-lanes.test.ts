@@ -16,7 +16,8 @@ const db0v355 = fileURLToPath(new URL('pika-vectors-3.5.5/master_dump/20261122/d
 const NOW = Date.UTC(2026, 10, 23);
 const base: SnapshotOptions = { db: 'db0', sourceId: 'test', source: { host: '192.0.2.2', port: 9221, replication_id: null }, nowMs: NOW, maxElementsPerEvent: 700 };
 const inThread: SnapshotOptions = { ...base, decodeThreads: 1 };
-const workers: SnapshotOptions = { ...base, decodeThreads: 2, minParallelBytes: 0 };
+// laneBytes: cut each instance with more than 20 KB of meta SSTs into key ranges (up to 4), as big dumps are.
+const workers: SnapshotOptions = { ...base, decodeThreads: 2, minParallelBytes: 0, laneBytes: 20_000 };
 
 async function collect(dir: string, opts: SnapshotOptions, resumeFrom?: SnapshotRecord['offset']): Promise<SnapshotRecord[]> {
   const out: SnapshotRecord[] = [];
@@ -30,30 +31,35 @@ const content = (r: SnapshotRecord): string => {
   return JSON.stringify(e);
 };
 const keyEvents = (rs: SnapshotRecord[]) => rs.filter((r) => r.part !== null);
-/** Key events of each lane (instance) in emission order. */
-function byLane(rs: SnapshotRecord[]): Map<string, string[]> {
+/** Key events grouped by `by` (instance or key), each group in emission order. */
+function grouped(rs: SnapshotRecord[], by: (r: SnapshotRecord) => string): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const r of keyEvents(rs)) {
-    const lane = r.position.instance!;
-    if (!m.has(lane)) m.set(lane, []);
-    m.get(lane)!.push(content(r));
+    const g = by(r);
+    if (!m.has(g)) m.set(g, []);
+    m.get(g)!.push(content(r));
   }
-  return m;
+  return new Map([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+const byInstance = (r: SnapshotRecord) => r.position.instance!;
+const byKey = (r: SnapshotRecord) => `${r.position.instance}/${r.event.key_b64}`;
 
 describe('decoding lanes in worker threads', () => {
   for (const [name, dir] of [['4.0.1 Floyd', db0], ['3.5.5 Blackwidow', db0v355]] as const) {
-    it(`${name}: the same events as in this thread, lanes interleaved but each lane in order`, async () => {
+    it(`${name}: the same events as in this thread, lanes interleaved but each key's parts in order`, async () => {
       const one = await collect(dir, inThread);
+      const ranges = await collect(dir, { ...workers, decodeThreads: 1 });
       const many = await collect(dir, workers);
+      assert.deepEqual(grouped(ranges, byInstance), grouped(one, byInstance), 'key ranges read in order = the whole instance in order');
       assert.equal(many.length, one.length);
-      assert.deepEqual(byLane(many), byLane(one), 'each lane emits the same events in the same order');
+      assert.deepEqual(grouped(many, byKey), grouped(one, byKey), 'every key has the same events, parts in order');
       assert.equal(many[0]!.event.op, 'snapshot-start');
       assert.equal(many.at(-1)!.event.op, 'snapshot-end');
       assert.deepEqual(many.at(-1)!.event.args_b64, one.at(-1)!.event.args_b64, 'same counts in snapshot-end');
       many.forEach((r, i) => assert.equal(r.position.seq, i + 1, 'sequence numbers follow the emission order'));
       const lanes = parseLanes(many.at(-1)!.position.lanes!);
       assert.ok([...lanes.values()].every((s) => s === 'done'), 'every lane is done at the end');
+      assert.ok([...lanes.keys()].some((id) => id.includes(':')), `some instance is cut into key ranges (${[...lanes.keys()]})`);
     });
 
     it(`${name}: resuming an interleaved run after any event emits exactly the missing events`, async () => {
@@ -72,7 +78,7 @@ describe('decoding lanes in worker threads', () => {
     });
   }
 
-  it('an offset written before lanes existed (no lanes field) resumes as it did', async () => {
+  it('an offset written before lanes existed (no lanes field) resumes as it did, also into key-range lanes', async () => {
     const all = await collect(db0, inThread);
     for (const i of [3, Math.floor(all.length / 2), all.length - 3]) {
       const { lanes: _lanes, ...old } = JSON.parse(JSON.stringify(all[i]!.offset));
