@@ -1,22 +1,27 @@
 /**
  * Full-sync decode throughput on a Floyd 4.0 dump written by real RocksDB (cached under .cache/bench/fullsync/):
  * `keys` mixed keys (~90% strings, the rest small hashes/sets/zsets/lists), 3 instances, snappy. Times a plain read
- * of the dump's files (the I/O ceiling on this machine, now), one pass of `readDbDumpBatches` (what the snapshot
- * consumes), one of `readDbDump` (one record at a time) and one of `snapshotEvents` with default split limits, and
- * prints keys/s, MB/s of dump read, the decode as a ratio of the plain read (steadier than absolute rates on a shared
- * machine, as are the per-CPU-second figures) and the peak RSS. Target: ≥ 300k keys/s decode.
+ * of the dump's files (the I/O ceiling on this machine, now), one pass of `readDbDumpBatches` (one thread), one of
+ * the lanes decoded by the worker pool (`threads`, default one per core: what the snapshot consumes), one of
+ * `readDbDump` (one record at a time) and `snapshotEvents` with default split limits in one thread and with the
+ * pool, and prints keys/s, MB/s of dump read, the decode as a ratio of the plain read, the pool's speed-up over one
+ * thread (ratios and per-CPU-second figures are steadier than absolute rates on a shared machine; CPU seconds
+ * count every thread) and the peak RSS. Target: ≥ 300k keys/s decode.
  *
- *   npx tsx bench/fullsync-decode.ts [keys=1000000]
+ *   npx tsx bench/fullsync-decode.ts [keys=1000000] [threads=cores]
  */
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readDbDump, readDbDumpBatches } from '../connector/pika/dump/index.ts';
+import { detectLayout, readDbDump, readDbDumpBatches } from '../connector/pika/dump/index.ts';
+import { defaultDecodeThreads, readLanes } from '../connector/pika/dump/lane-pool.ts';
+import { dumpLanes } from '../connector/pika/dump/lanes.ts';
 import type { DumpRecord } from '../connector/pika/dump/index.ts';
 import { snapshotEvents } from '../connector/pika/snapshot/index.ts';
 import { BENCH_NOW_MS, mixedDump } from './helpers/fullsync-dumps.ts';
 import { sampleRss } from './helpers/rss-sampler.ts';
 
 const keyCount = Number(process.argv[2] ?? 1_000_000);
+const threads = Number(process.argv[3] ?? defaultDecodeThreads());
 const TARGET_KEYS_PER_S = 300_000;
 
 const dump = await mixedDump(keyCount);
@@ -58,6 +63,8 @@ let plainSecs = 0;
   console.log(`plain read:     ${(bytes / 1e6).toFixed(0)} MB in ${plainSecs.toFixed(2)} s → ${mbps(bytes, plainSecs)} (ceiling)`);
 }
 
+const rates = new Map<string, number>();
+
 async function timeDecode(name: string, records: AsyncIterable<DumpRecord | DumpRecord[]>): Promise<void> {
   let keys = 0;
   let elements = 0;
@@ -74,8 +81,9 @@ async function timeDecode(name: string, records: AsyncIterable<DumpRecord | Dump
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuSecs = (cpu.user + cpu.system) / 1e6;
+  rates.set(name, keys / secs);
   console.log(
-    `${name.padEnd(16)}${keys} keys, ${elements} elements in ${secs.toFixed(1)} s wall / ${cpuSecs.toFixed(1)} s CPU → ` +
+    `${name.padEnd(22)}${keys} keys, ${elements} elements in ${secs.toFixed(1)} s wall / ${cpuSecs.toFixed(1)} s CPU → ` +
       `${rate(keys, secs)} keys, ${rate(elements, secs)} elements, ${mbps(dump.diskBytes, secs)} of dump, ` +
       `${mbps(dump.valueBytes, secs)} of values (${rate(keys, cpuSecs)} keys per CPU-second); ` +
       `${(plainSecs / secs).toFixed(3)}× the plain read's speed; ` +
@@ -84,17 +92,30 @@ async function timeDecode(name: string, records: AsyncIterable<DumpRecord | Dump
   if (keys !== dump.keys) console.log(`!! read ${keys} keys, the generator wrote ${dump.keys}`);
 }
 
+async function* laneRecords(n: number): AsyncGenerator<DumpRecord[]> {
+  const layout = await detectLayout(dump.dbDir);
+  const tasks = (await dumpLanes(dump.dbDir, layout)).map((lane) => ({ lane }));
+  for await (const b of readLanes(dump.dbDir, 'db0', layout.kind, tasks, { ...readerOpts, threads: n, minParallelBytes: 0 })) yield b.records;
+}
+
 const readerOpts = { nowMs: BENCH_NOW_MS, onWarning: (w: string) => console.warn(w) };
-await timeDecode('readDbDumpBatches:', readDbDumpBatches(dump.dbDir, 'db0', readerOpts));
+const one = '1 thread:';
+const pool = `pool of ${threads} threads:`;
+await timeDecode(one, readDbDumpBatches(dump.dbDir, 'db0', readerOpts));
+if (threads > 1) {
+  await timeDecode(pool, laneRecords(threads));
+  console.log(`pool / 1 thread: ${(rates.get(pool)! / rates.get(one)!).toFixed(2)}× (lanes: ${(await dumpLanes(dump.dbDir, await detectLayout(dump.dbDir))).map((l) => l.id).join(' ')})`);
+}
 await timeDecode('readDbDump:', readDbDump(dump.dbDir, 'db0', readerOpts));
 
-{
+for (const n of threads > 1 ? [1, threads] : [1]) {
   let events = 0;
   let keyEvents = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const source = { host: '127.0.0.1', port: 9221, replication_id: null };
-  for await (const r of snapshotEvents(dump.dbDir, { db: 'db0', sourceId: 'bench', source, nowMs: BENCH_NOW_MS, onWarning: (w) => console.warn(w) })) {
+  const opts = { db: 'db0', sourceId: 'bench', source, nowMs: BENCH_NOW_MS, decodeThreads: n, onWarning: (w: string) => console.warn(w) };
+  for await (const r of snapshotEvents(dump.dbDir, opts)) {
     events++;
     if (r.part !== null) keyEvents++;
   }
@@ -102,7 +123,7 @@ await timeDecode('readDbDump:', readDbDump(dump.dbDir, 'db0', readerOpts));
   const cpu = process.cpuUsage(cpu0);
   const cpuSecs = (cpu.user + cpu.system) / 1e6;
   console.log(
-    `snapshotEvents: ${events} events (${keyEvents} key events) in ${secs.toFixed(1)} s wall / ${cpuSecs.toFixed(1)} s CPU → ` +
+    `snapshotEvents (${n} thread${n > 1 ? 's' : ''}): ${events} events (${keyEvents} key events) in ${secs.toFixed(1)} s wall / ${cpuSecs.toFixed(1)} s CPU → ` +
       `${rate(events, secs)} events, ${rate(dump.keys, secs)} keys, ${mbps(dump.diskBytes, secs)} of dump (${rate(events, cpuSecs)} events per CPU-second); ` +
       `${(plainSecs / secs).toFixed(3)}× the plain read's speed`,
   );
