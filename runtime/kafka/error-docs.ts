@@ -11,6 +11,8 @@ const SECTION_OF_TYPE: Record<string, TroubleshootingSection> = {
   UNKNOWN_TOPIC_OR_PARTITION: 'topics',
 };
 
+const TRANSIENT_SECTIONS = new Set<TroubleshootingSection>(['listeners', 'coordinatorLoad', 'topics']);
+
 /** Texts of errors that carry no broker error type (socket errors, librdkafka-style wording). */
 const SECTION_OF_TEXT: Array<[RegExp, TroubleshootingSection]> = [
   [/invalid message|message larger than|message size too large/i, 'sizeLimits'],
@@ -50,7 +52,8 @@ function brokerType(error: unknown): string | undefined {
 
 /**
  * A Kafka client error explained by a runbook section becomes a ConnectError whose message ends with the pointer
- * (same retriability, the original as `cause`); any other error is returned as it is.
+ * (the original as `cause`; retriable when the section's cause is transient or the original says so); any other
+ * error is returned as it is.
  */
 export function explainKafkaError(error: unknown, what: string, describe: (error: unknown) => string): unknown {
   const section = kafkaErrorSection(error);
@@ -58,7 +61,9 @@ export function explainKafkaError(error: unknown, what: string, describe: (error
   const type = brokerType(error);
   return new ConnectError(`${what}: ${describe(error)} ${docRef(section)}`, {
     code: type ? `KAFKA_${type}` : 'KAFKA_UNREACHABLE',
-    retriable: (error as { retriable?: unknown }).retriable === true,
+    // Unreachable brokers, a loading coordinator, a topic not yet known everywhere pass (kafkajs gives up on them
+    // with a non-retriable wrapper); size limits do not.
+    retriable: TRANSIENT_SECTIONS.has(section) || (error as { retriable?: unknown }).retriable === true,
     cause: error,
   });
 }

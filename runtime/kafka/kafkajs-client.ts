@@ -249,7 +249,8 @@ class KafkaJsAdmin implements KafkaAdmin {
       const fix = inner.includes('AUTHORIZATION')
         ? `grant this client CREATE on topic ${spec.name}, or create it yourself`
         : `create topic ${spec.name} yourself (partitions=${spec.partitions}, replication.factor=${spec.replicationFactor}${Object.keys(spec.configs).length ? ', ' + Object.entries(spec.configs).map(([k, v]) => `${k}=${v}`).join(', ') : ''}) or fix topic.creation.* settings`;
-      throw new ConnectError(`Could not create topic ${spec.name}: ${describeKafkaError(error)}${inner ? ` [${inner}]` : ''}. Fix: ${fix}. ${docRef('topics')}`, { code: 'TOPIC_CREATION', cause: error });
+      // Retriable unless refused by ACLs: e.g. a replication factor may be unmet only while brokers are down.
+      throw new ConnectError(`Could not create topic ${spec.name}: ${describeKafkaError(error)}${inner ? ` [${inner}]` : ''}. Fix: ${fix}. ${docRef('topics')}`, { code: 'TOPIC_CREATION', retriable: !inner.includes('AUTHORIZATION'), cause: error });
     }
   }
 

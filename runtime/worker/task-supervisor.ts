@@ -4,6 +4,8 @@ import type { KafkaClient } from '../kafka/types.ts';
 import type { RuntimeLogger } from '../util/logger.ts';
 import { backoffDelay, sleep } from '../util/backoff.ts';
 import { TaskRunner, type TaskRunnerSettings } from './task-runner.ts';
+import { failureAction } from './failure-policy.ts';
+import { ConnectError } from '../api/errors.ts';
 import { TaskMetrics } from './task-metrics.ts';
 import { PauseGate } from './pause-gate.ts';
 import type { TopicManager } from './topic-manager.ts';
@@ -29,8 +31,10 @@ export interface TaskSupervisorDeps {
 }
 
 /**
- * Keeps one task running: each failure ends the incarnation (its transaction aborted), and a new incarnation starts
- * after an exponential back-off from the offsets committed in Kafka. Other tasks and connectors are unaffected.
+ * Keeps one task running: each failure ends the incarnation (its transaction aborted). A retriable failure
+ * (failure-policy.ts) starts a new incarnation after an exponential back-off from the offsets committed in Kafka; a
+ * non-retriable one leaves the task FAILED, with its trace in status, until `restart()` (REST task restart). Other
+ * tasks and connectors are unaffected.
  */
 export class TaskSupervisor {
   readonly metrics = new TaskMetrics();
@@ -107,6 +111,12 @@ export class TaskSupervisor {
         const delay = backoffDelay(consecutiveFailures++, 500, this.deps.restartBackoffMaxMs);
         this.state = signal.aborted ? 'STOPPED' : 'FAILED';
         this.trace = (error as Error)?.stack ?? String(error);
+        if (!signal.aborted && failureAction(error) === 'stay-failed') {
+          this.deps.logger.error(`task failed with a non-retriable error; it stays FAILED until restarted (fix the cause, then POST /connectors/${this.settings.connectorName}/tasks/${this.settings.taskId}/restart)`, {
+            error: (error as Error).message, code: (error as ConnectError).code,
+          });
+          return;
+        }
         this.restarts++;
         this.deps.logger.error('task failed; restarting from committed offsets', { error: (error as Error)?.message, restart_in_ms: delay, restarts: this.restarts });
         await sleep(delay, signal);

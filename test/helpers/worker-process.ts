@@ -55,3 +55,14 @@ export function readCheckpoint(dir: string, connector: string, task: number): { 
 }
 
 export { seededRandom } from './random.ts';
+
+/** The first URL of the worker's REST API (its log line "REST API listening"; the worker needs `listeners=…`). */
+export async function restUrl(worker: WorkerProcess, limitMs = 60_000): Promise<string> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const line = worker.log.split('\n').find((l) => l.includes('"REST API listening"'));
+    if (line) return (JSON.parse(line) as { urls: string[] }).urls[0]!;
+    if (worker.child.exitCode !== null || Date.now() > deadline) throw new Error(`no REST API; log tail:\n${worker.log.slice(-3000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

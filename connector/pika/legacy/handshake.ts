@@ -34,8 +34,8 @@ export type LegacyHandshakeErrorCode =
   | 'PIKA_LEGACY_UNEXPECTED'; // any other reply, or one in the wrong place
 
 export class LegacyHandshakeError extends ConnectError {
-  constructor(message: string, code: LegacyHandshakeErrorCode) {
-    super(message, { code });
+  constructor(message: string, code: LegacyHandshakeErrorCode, retriable = false) {
+    super(message, { code, retriable });
     this.name = 'LegacyHandshakeError';
   }
 }

@@ -40,7 +40,9 @@ export type ProtocolDecision =
 
 export class ProtocolDetectionError extends ConnectError {
   constructor(message: string, code: string) {
-    super(`${message} ${docRef(code === 'PIKA_PROTOCOL_PORT_UNREACHABLE' ? 'ports' : 'legacyVsPb')}`, { code });
+    // An unreachable port may be a master restarting (retriable); the other codes are a mismatch a restart repeats.
+    const unreachable = code === 'PIKA_PROTOCOL_PORT_UNREACHABLE';
+    super(`${message} ${docRef(unreachable ? 'ports' : 'legacyVsPb')}`, { code, retriable: unreachable });
     this.name = 'ProtocolDetectionError';
   }
 }

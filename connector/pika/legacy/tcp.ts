@@ -5,7 +5,7 @@ import { LegacyHandshakeError } from './handshake.ts';
 
 export class LegacyConnectError extends LegacyHandshakeError {
   constructor(message: string, readonly errno: string | undefined) {
-    super(message, 'PIKA_LEGACY_UNREACHABLE');
+    super(message, 'PIKA_LEGACY_UNREACHABLE', true); // the master may be restarting: a task restart tries again
     this.name = 'LegacyConnectError';
   }
 }

@@ -8,7 +8,8 @@ import { ConnectError } from '../../../runtime/api/index.ts';
  */
 export class RsyncDaemonError extends ConnectError {
   constructor(message: string, code: string, cause?: unknown) {
-    super(message, { code, stage: 'poll', cause });
+    // Only a daemon that did not come up (PIKA_RSYNCD_START) may do so at the next attempt; the rest need a fix.
+    super(message, { code, stage: 'poll', retriable: code === 'PIKA_RSYNCD_START', cause });
     this.name = 'RsyncDaemonError';
   }
 }

@@ -33,8 +33,7 @@ export class GapPolicy {
    * session fails with it and `failure` reports it.
    */
   onHandshakeGap(gap: ReplicationGapError): boolean {
-    const resync = this.settings.snapshotOnGap === 'resync' || this.settings.snapshotMode === 'when_needed';
-    if (!resync) return false;
+    if (!this.resyncOnGap()) return false;
     this.record(gap);
     this.resyncs++;
     this.context.logger.warn(`binlog gap: full sync of the DB again (snapshot events, then the binlog from the new dump) ${docRef('forcedOffsets')}`, {
@@ -51,10 +50,17 @@ export class GapPolicy {
     if (!(error instanceof ReplicationGapError)) return error;
     this.record(error);
     reportStatus();
-    const action = this.settings.snapshotOnGap === 'fail'
+    // snapshot.on.gap=fail: only the operator can decide (not retriable); resync: the restart does the full sync.
+    const fail = !this.resyncOnGap();
+    const action = fail
       ? 'snapshot.on.gap=fail: the task stops. Reset the connector\'s offsets (or use a new source.id) to start again'
       : 'the task stops; its restart resumes from the last committed offset and, if that position is unusable there, makes a full sync (snapshot.on.gap=resync)';
-    return new ConnectError(extendMessage(error.message, `. ${action}`), { code: error.code, stage: 'poll', cause: error });
+    return new ConnectError(extendMessage(error.message, `. ${action}`), { code: error.code, stage: 'poll', retriable: !fail, cause: error });
+  }
+
+  /** Whether a gap leads to a full sync of the DB (else the task fails with it). */
+  private resyncOnGap(): boolean {
+    return this.settings.snapshotOnGap === 'resync' || this.settings.snapshotMode === 'when_needed';
   }
 
   /** Counts a gap (once per distinct gap across task restarts) and puts it in status and the log. */

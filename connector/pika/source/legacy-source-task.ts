@@ -147,7 +147,7 @@ export class LegacySourceTask {
       const e = error as ConnectError;
       this.jobDone?.reject(e);
       this.jobDone = undefined;
-      throw new ConnectError(`legacy full sync failed: ${e.message}`, { code: e.code ?? 'PIKA_LEGACY_FULL_SYNC', stage: 'poll', cause: e });
+      throw new ConnectError(`legacy full sync failed: ${e.message}`, { code: e.code ?? 'PIKA_LEGACY_FULL_SYNC', stage: 'poll', retriable: retriable(e), cause: e });
     }
     if (job.state !== 'done') return out;
     this.job = undefined;
@@ -230,7 +230,7 @@ export class LegacySourceTask {
     } catch (error) {
       this.reportStatus();
       const e = error as ConnectError;
-      throw new ConnectError(e.message, { code: e.code ?? 'PIKA_LEGACY', stage: 'poll', cause: e });
+      throw new ConnectError(e.message, { code: e.code ?? 'PIKA_LEGACY', stage: 'poll', retriable: retriable(e), cause: e });
     }
     const records: SourceRecord[] = [];
     for (const item of items) this.toRecords(item, records);
@@ -318,4 +318,9 @@ export class LegacySourceTask {
       },
     });
   }
+}
+
+/** Errors outside the ConnectError vocabulary (sockets, files) count as transient, as the runtime treats them. */
+function retriable(error: Error): boolean {
+  return !(error instanceof ConnectError) || error.retriable;
 }

@@ -8,8 +8,9 @@
 // locally and acknowledged after the fsync; poll serves logged items before live ones; a failed incarnation keeps
 // its session following the master into the log until the next incarnation starts (../spill/kept-followers.ts).
 import { join } from 'node:path';
-import { ConnectError, type SourceRecord, type SourceTask, type SourceTaskContext, type TaskConfig } from '../../../runtime/api/index.ts';
+import { ConnectError, RetriableError, type SourceRecord, type SourceTask, type SourceTaskContext, type TaskConfig } from '../../../runtime/api/index.ts';
 import { isSnapshotOffset } from '../snapshot/index.ts';
+import { PikaProtocolError } from '../protocol/errors.ts';
 import type { SessionClock, SessionTimings } from '../replication/clock.ts';
 import { ReplicationSession, type ReceivedItem } from '../replication/session.ts';
 import { pikaSourceSettings, validatePikaSource, type PikaSourceSettings } from './config.ts';
@@ -132,7 +133,7 @@ export class PikaSourceTask implements SourceTask {
       items = await this.session.take(this.settings.pollMaxRecords, waitMs, this.context.signal);
     } catch (error) {
       this.sessionFailed = true;
-      throw this.gaps.failure(error as Error, () => this.reportStatus());
+      throw this.gaps.failure(damagedConnection(error as Error, this.session.master !== undefined), () => this.reportStatus());
     } finally {
       this.taking = false;
     }
@@ -234,4 +235,14 @@ export class PikaSourceTask implements SourceTask {
       itemsAwaitingCommit: this.records.pending, resyncs: this.gaps.resyncs, gaps: this.gaps.gaps,
     });
   }
+}
+
+/**
+ * Bytes off the protocol from a master this session completed a MetaSync with: a damaged connection, which a restart
+ * (a new connection) fixes. Before any handshake the same error means the port does not speak PB replication (a
+ * protocol mismatch): it stays non-retriable.
+ */
+function damagedConnection(error: Error, handshook: boolean): Error {
+  if (!(error instanceof PikaProtocolError) || !handshook || error.retriable) return error;
+  return new RetriableError(error.message, { code: error.code, stage: 'poll', cause: error });
 }

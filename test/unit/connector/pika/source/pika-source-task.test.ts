@@ -146,7 +146,8 @@ test('a gap (committed offset of another replication id) is logged, counted in s
     for (const [policy, pattern] of [['fail', /snapshot\.on\.gap=fail/]] as const) {
       const ctx = fakeContext([{ partition: { source_id: 'src1', db: 0 }, offset: { filenum: 0, offset: 0, logic_id: 0, term: 0, replication_id: 'an-older-id' } }], `gap-${policy}`);
       await withTask(m, config(m, { 'snapshot.on.gap': policy }), ctx, async (task) => {
-        await assert.rejects(pollUntil(task, 1), (e: Error) => pattern.test(e.message) && /replication id/.test(e.message));
+        // Not retriable: the runtime leaves the task FAILED (a restart would meet the same gap).
+        await assert.rejects(pollUntil(task, 1), (e: Error) => pattern.test(e.message) && /replication id/.test(e.message) && (e as { retriable?: boolean }).retriable === false);
         assert.equal(ctx.status.gaps, 1);
         assert.equal((ctx.status.last_gap as { kind: string }).kind, 'replication-id-changed');
         assert.ok(ctx.log.some((l) => l.level === 'error' && /binlog gap/.test(l.msg)));
@@ -204,6 +205,23 @@ test('invalid filter rules fail the task start with the key and the reason', asy
   try {
     const task = new PikaSourceTask({ timings: scaledSessionTimings(SCALE) });
     await assert.rejects(task.start(config(m, { 'filter.keys.include': 're:([unclosed' }), fakeContext()), /filter\.keys\.include/);
+  } finally {
+    await m.stop();
+  }
+});
+
+test('a frame off the protocol from a master the task already replicates from fails the poll with a retriable error (a restart reconnects)', async () => {
+  const m = await startPikaMaster({ dbs: 1, timeScale: SCALE });
+  try {
+    const ctx = fakeContext();
+    await withTask(m, config(m), ctx, async (task) => {
+      await waitFor(() => m.repl.dbs[0]!.nodes.size > 0 && [...m.repl.dbs[0]!.nodes.values()].some((n) => n.state === 'BinlogSync'), 'streaming');
+      m.exec(0, ['SET', 'before', 'v']);
+      await commit(task, await pollUntil(task, 1));
+      m.faults.corruptNextFrame();
+      m.exec(0, ['SET', 'after', 'v']);
+      await assert.rejects(pollUntil(task, 1), (e: Error & { retriable?: boolean; code?: string }) => e.retriable === true && e.code === 'PIKA_PROTOCOL' && /malformed/.test(e.message));
+    });
   } finally {
     await m.stop();
   }
