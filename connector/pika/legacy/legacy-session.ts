@@ -16,6 +16,7 @@ import { LegacyBinlogReceiver, type LegacyReceivedItem, type LegacyStream, type 
 import { LegacyHandshakeError, legacyPorts } from './handshake.ts';
 import { LegacyHeartbeat } from './heartbeat.ts';
 import { LegacyConnectError } from './tcp.ts';
+import { ItemQueue } from '../replication/item-queue.ts';
 import { trysync } from './trysync-client.ts';
 
 export interface LegacyResume {
@@ -101,8 +102,7 @@ export class LegacySession {
   lastError: string | null = null;
   private readonly timings: LegacyTimings;
   private readonly receiver: LegacyBinlogReceiver;
-  private readonly maxQueued: number;
-  private queue: LegacyQueuedItem[] = [];
+  private readonly queue: ItemQueue<LegacyQueuedItem>;
   private resume: LegacyStart;
   private skipAt: BinlogPosition | undefined;
   private stream: LegacyStream | undefined;
@@ -111,19 +111,17 @@ export class LegacySession {
   private everStreamed = false;
   /** Generation whose sender stream was accepted last. */
   private streamedGeneration = 0;
-  private paused = false;
   private stopping = false;
   private failure: Error | undefined;
   private running: Promise<void> | undefined;
   private endAttempt: ((reason: Error) => void) | undefined;
-  private wakeTake: (() => void) | undefined;
   private wakeSleep: (() => void) | undefined;
   readonly receiverPort: number;
   readonly heartbeatPort: number;
 
   constructor(private readonly options: LegacySessionOptions) {
     this.timings = { ...DEFAULT_LEGACY_TIMINGS, ...options.timings };
-    this.maxQueued = options.maxQueuedItems ?? 20_000;
+    this.queue = new ItemQueue(options.maxQueuedItems ?? 20_000);
     this.resume = options.start;
     const ports = legacyPorts(options.replicaPort, options.port);
     this.receiverPort = options.receiverPort ?? ports.binlogReceiver;
@@ -160,34 +158,18 @@ export class LegacySession {
 
   async take(max: number, waitMs: number, signal?: AbortSignal): Promise<LegacyQueuedItem[]> {
     if (this.failure) throw this.failure;
-    if (this.queue.length === 0 && !this.stopping && !signal?.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          if (this.wakeTake === done) this.wakeTake = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, waitMs);
-        signal?.addEventListener('abort', done, { once: true });
-        this.wakeTake = done;
-      });
-    }
+    if (!this.stopping) await this.queue.waitForItems(waitMs, signal);
     if (this.failure) throw this.failure;
-    const out = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
-    this.queue = this.queue.length <= max ? [] : this.queue.slice(max);
-    if (this.paused && this.queue.length < this.maxQueued / 2) {
-      this.paused = false;
-      this.stream?.pause(false);
-    }
-    return out;
+    const { items, resume } = this.queue.take(max);
+    if (resume) this.stream?.pause(false);
+    return items;
   }
 
   /** Ends the session: the heartbeat closes (the master then drops us and stops its sender), the receiver stops. */
   async stop(): Promise<void> {
     if (this.stopping) return this.running;
     this.stopping = true;
-    this.wakeTake?.();
+    this.queue.wake();
     this.wakeSleep?.();
     this.endAttempt?.(new Error('stopped'));
     await this.running;
@@ -291,7 +273,7 @@ export class LegacySession {
       this.heartbeat = undefined;
       this.stream?.close();
       this.stream = undefined;
-      this.paused = false;
+      this.queue.readerEnded();
       this.receiver.dropStreams();
     }
   }
@@ -329,11 +311,7 @@ export class LegacySession {
     this.stats.itemsReceived++;
     this.queue.push({ ...received, generation: this.generation });
     this.resume = { position: start, skipItemAt: true };
-    if (!this.paused && this.queue.length >= this.maxQueued) {
-      this.paused = true;
-      stream.pause(true);
-    }
-    this.wakeTake?.();
+    if (this.queue.arrived()) stream.pause(true);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -347,6 +325,6 @@ export class LegacySession {
     if (this.failure) return;
     this.failure = error;
     this.lastError = error.message;
-    this.wakeTake?.();
+    this.queue.wake();
   }
 }

@@ -23,6 +23,7 @@ import { PikaProtocolError } from '../protocol/errors.ts';
 import { InnerType, StatusCode, type InnerResponse, type PbNode } from '../protocol/messages.ts';
 import { ConnectError } from '../../../runtime/api/index.ts';
 import { DEFAULT_TIMINGS, systemClock, type SessionClock, type SessionTimings } from './clock.ts';
+import { ItemQueue } from './item-queue.ts';
 import { ConnectionClosedError, ReplConnection } from './connection.ts';
 import { ReplicationGapError, ReplicationRefusedError } from './errors.ts';
 import { dbSync, metaSyncRefusal, parseMasterInfo, sessionOrGap, trySync, type MasterInfo, type StartPoint } from './handshake.ts';
@@ -107,26 +108,23 @@ export class ReplicationSession {
   master: MasterInfo | undefined;
   private readonly timings: SessionTimings;
   private readonly clock: SessionClock;
-  private readonly maxQueued: number;
   private readonly dbs = new Map<string, DbState>();
-  private queue: ReceivedItem[] = [];
+  private readonly queue: ItemQueue<ReceivedItem>;
   private conn: ReplConnection | undefined;
   private identity: PbNode | undefined;
   private generation = 0;
   private streaming = false;
-  private paused = false;
   private stopping = false;
   private failure: Error | undefined;
   private lastLifeAt = 0;
   private running: Promise<void> | undefined;
-  private wakeTake: (() => void) | undefined;
   private wakeSleep: (() => void) | undefined;
   private readyWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
 
   constructor(private readonly options: ReplicationSessionOptions) {
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
     this.clock = options.clock ?? systemClock;
-    this.maxQueued = options.maxQueuedItems ?? 20000;
+    this.queue = new ItemQueue(options.maxQueuedItems ?? 20000, this.clock);
   }
 
   /** Starts connecting in the background; problems surface through `take()` (and `ready()`). */
@@ -197,27 +195,11 @@ export class ReplicationSession {
    */
   async take(max: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedItem[]> {
     if (this.failure) throw this.failure;
-    if (this.queue.length === 0 && !this.stopping && !signal?.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.clock.clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          if (this.wakeTake === done) this.wakeTake = undefined;
-          resolve();
-        };
-        const timer = this.clock.setTimeout(done, waitMs);
-        signal?.addEventListener('abort', done, { once: true });
-        this.wakeTake = done;
-      });
-    }
+    if (!this.stopping) await this.queue.waitForItems(waitMs, signal);
     if (this.failure) throw this.failure;
-    const out = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
-    this.queue = this.queue.length <= max ? [] : this.queue.slice(max);
-    if (this.paused && this.queue.length < this.maxQueued / 2) {
-      this.paused = false;
-      this.conn?.pause(false);
-    }
-    return out;
+    const { items, resume } = this.queue.take(max);
+    if (resume) this.conn?.pause(false);
+    return items;
   }
 
   /**
@@ -243,7 +225,7 @@ export class ReplicationSession {
   async stop(): Promise<void> {
     if (this.stopping) return this.running;
     this.stopping = true;
-    this.wakeTake?.();
+    this.queue.wake();
     this.wakeSleep?.();
     const conn = this.conn;
     if (conn && !conn.closed && this.identity) {
@@ -325,7 +307,7 @@ export class ReplicationSession {
     } finally {
       this.clock.clearTimeout(ticker);
       this.streaming = false;
-      this.paused = false;
+      this.queue.readerEnded();
       conn.close();
       if (this.conn === conn) this.conn = undefined;
     }
@@ -368,7 +350,7 @@ export class ReplicationSession {
     if (this.failure) return;
     this.failure = error;
     this.options.logger.error('replication stopped', { error: error.message, code: (error as ConnectError).code });
-    this.wakeTake?.();
+    this.queue.wake();
     for (const w of this.readyWaiters.splice(0)) w.reject(error);
   }
 
@@ -517,11 +499,7 @@ export class ReplicationSession {
       this.ping(conn, db); // Pika's slave answers a keepalive-only message with a ping (§5.4.4)
       return;
     }
-    if (!this.paused && this.queue.length >= this.maxQueued) {
-      this.paused = true;
-      conn.pause(true);
-    }
-    this.wakeTake?.();
+    if (this.queue.arrived()) conn.pause(true);
   }
 }
 
