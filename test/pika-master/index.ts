@@ -76,7 +76,7 @@ export interface PikaMaster {
   readonly core: MasterCore;
   readonly repl: ReplServer;
   readonly fullSync: FullSync;
-  /** The rsync pusher of the 'pb-3.4' profile (undefined otherwise). */
+  /** The rsync pusher of the 'pb-3.4' and 'legacy-3.0' profiles (undefined otherwise; fault hook failNextPushes). */
   readonly rsyncPush: RsyncPusher | undefined;
   /** Legacy profiles only. */
   readonly legacy: LegacyReplication | undefined;
@@ -206,7 +206,7 @@ export async function startPikaMaster(options: PikaMasterOptions = {}): Promise<
     get repl() { if (isLegacy) throw new Error(`${profile} has no PB replication server (use master.legacy)`); return repl; },
     get fullSync() { if (isLegacy) throw new Error(`${profile} has no rsync2 full sync`); return fullSync; },
     get legacy() { return legacy; },
-    get rsyncPush() { return rsyncPush; },
+    get rsyncPush() { return rsyncPush ?? legacyPush; },
     profile,
     exec: (db, argv) => core.exec(db, argv),
     state: (db) => core.state(db),

@@ -70,8 +70,11 @@ export interface LegacySessionOptions {
   /**
    * The master answered `wait` (full sync): receive and emit the dump, then resolve with where the binlog continues
    * (the dump's offset). Rejecting ends the session with that error. Without it, `wait` is PIKA_LEGACY_FULL_SYNC.
+   * `masterAddress` is the master's address as the TRYSYNC connection reached it (the rsync module is named after it).
    */
-  onWait?(at: 'force' | BinlogPosition): Promise<LegacyResume>;
+  onWait?(at: 'force' | BinlogPosition, masterAddress: string | undefined): Promise<LegacyResume>;
+  /** Before each TRYSYNC is written (see TrysyncCall.beforeSend); must not throw. */
+  beforeTrysync?(masterAddress: string | undefined): Promise<void>;
 }
 
 export interface LegacyQueuedItem extends LegacyReceivedItem {
@@ -219,14 +222,14 @@ export class LegacySession {
     const resume = this.resume;
     const at = resume === 'force' ? 'force' : resume.position;
     this.stats.trysyncs++;
-    const { outcome, replicaIp } = await trysync({
+    const { outcome, replicaIp, masterAddress } = await trysync({
       host, port, masterAuth: this.options.password, replicaIp: this.options.replicaIp, replicaPort: this.options.replicaPort,
-      start: at, timeoutMs: this.timings.requestTimeoutMs,
+      start: at, timeoutMs: this.timings.requestTimeoutMs, beforeSend: this.options.beforeTrysync,
     });
     this.reportedIp = replicaIp;
     if (outcome.kind === 'wait' && this.options.onWait && !this.stopping) {
       logger.info('the master answered TRYSYNC with "wait": full sync pushed by its rsync', { from: at === 'force' ? 'force' : formatPosition(at), push_to: `${replicaIp}:${this.options.replicaPort + 3000}` });
-      const next = await this.options.onWait(at).catch((error: Error) => {
+      const next = await this.options.onWait(at, masterAddress).catch((error: Error) => {
         if (this.stopping) return undefined;
         // A full sync that cannot be received (daemon cannot bind, bad dump) ends the session: retrying asks the
         // master for yet another bgsave and push.

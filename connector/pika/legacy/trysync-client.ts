@@ -14,19 +14,28 @@ export interface TrysyncCall {
   replicaPort: number;
   start: BinlogPosition | 'force';
   timeoutMs: number;
+  /**
+   * Runs once connected, before TRYSYNC is written, with the master's address as this connection reached it: the
+   * real 3.0 replica (re)starts its rsync daemon here, so a `wait` always finds it listening.
+   */
+  beforeSend?(masterAddress: string | undefined): Promise<void>;
 }
 
 export interface TrysyncResult {
   outcome: TrysyncOutcome;
   /** The ip that was reported to the master. */
   replicaIp: string;
+  /** The master's address as this connection reached it (peer address; a host name resolved). */
+  masterAddress: string | undefined;
 }
 
 export async function trysync(call: TrysyncCall): Promise<TrysyncResult> {
   const socket = await connectTo(call.host, call.port, "the master's RESP port (legacy AUTH/TRYSYNC)", call.timeoutMs);
   const replicaIp = call.replicaIp ?? socket.localAddress ?? '127.0.0.1';
+  const masterAddress = socket.remoteAddress;
   const authSent = Boolean(call.masterAuth);
   try {
+    await call.beforeSend?.(masterAddress);
     return await new Promise<TrysyncResult>((resolve, reject) => {
       const reader = new LegacyReplyReader();
       const replies: LegacyReply[] = [];
@@ -37,7 +46,7 @@ export async function trysync(call: TrysyncCall): Promise<TrysyncResult> {
         try {
           replies.push(...reader.push(chunk));
           const outcome = trysyncOutcome(replies, authSent);
-          if (outcome) settle(() => resolve({ outcome, replicaIp }));
+          if (outcome) settle(() => resolve({ outcome, replicaIp, masterAddress }));
         } catch (error) {
           settle(() => reject(error));
         }

@@ -25,7 +25,8 @@ export { RsyncDaemonError } from './errors.ts';
 export { renderDaemonFiles, type DaemonModule } from './daemon-config.ts';
 export { prepareReceiveDir, waitForPushedDump, measure, BLACKWIDOW_TYPE_DIRS, type PushProgress, type WaitForPushOptions } from './push-receiver.ts';
 export {
-  pbPushModule, legacyPushModule, PB_RSYNC_PORT_SHIFT, LEGACY_RSYNC_PORT_SHIFT, DB_SYNC_MODULE, RSYNC_USER, DEFAULT_RSYNC_AUTH,
+  pbPushModule, legacyPushModule, legacyMasterIp, PB_RSYNC_PORT_SHIFT, LEGACY_RSYNC_PORT_SHIFT, DB_SYNC_MODULE, RSYNC_USER, DEFAULT_RSYNC_AUTH,
 } from './modules.ts';
 export { checkReplicaEndpoint, type EndpointCheck } from './endpoint-check.ts';
 export { PbPushReceiver, type PbPushReceiverOptions } from './pb-push-receiver.ts';
+export { pushTimeouts, type PushTimeoutRecord } from './push-timeouts.ts';

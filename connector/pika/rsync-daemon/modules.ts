@@ -21,7 +21,23 @@ export function pbPushModule(path: string, masterPassword: string | undefined): 
 /**
  * 3.0: module `document_<master ip>:<master port>` (only that master's push is accepted), no authentication
  * (3.0's StartRsync has no secret; the capture's rsyncd.conf has none). Files land at `<path>/` directly.
+ * `masterIp` must be the address the master pushes from: see `legacyMasterIp`.
  */
 export function legacyPushModule(path: string, masterIp: string, masterPort: number): DaemonModule {
   return { name: `${DB_SYNC_MODULE}_${masterIp}:${masterPort}`, path };
+}
+
+/**
+ * The master ip in a 3.0 module name. A 3.0.16 master names the module after its own end of a TCP connection to
+ * the replica's daemon (`getsockname` in `PikaServer::DBSyncSendFile`, src/pika_server.cc@v3.0.16), and writes
+ * the same address into `info`; a real replica names it after its `slaveof` host as given (127.0.0.1 replaced
+ * by its own interface address, `PikaServer::SetMaster`), so a host name there never matches. We use the peer
+ * address of our TRYSYNC connection: the master's address on the path between the two hosts, which is where its
+ * connection back to us comes from unless routing is asymmetric (the daemon then logs `unknown module`, which
+ * the receiver reports). IPv4-mapped IPv6 (`::ffff:a.b.c.d`) is written as the IPv4 address, as 3.0's
+ * inet_ntoa does.
+ */
+export function legacyMasterIp(peerAddress: string | undefined, configuredHost: string): string {
+  const address = peerAddress?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  return address && address !== '' ? address : configuredHost;
 }

@@ -10,10 +10,12 @@ import { rename, rm, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConnectError, type Logger } from '../../../runtime/api/index.ts';
 import { readDumpInfo, type DumpInfo } from '../dump/index.ts';
+import type { DaemonModule } from './daemon-config.ts';
 import { checkReplicaEndpoint } from './endpoint-check.ts';
 import { RsyncDaemonError } from './errors.ts';
 import { LEGACY_RSYNC_PORT_SHIFT, PB_RSYNC_PORT_SHIFT, legacyPushModule, pbPushModule } from './modules.ts';
 import { prepareReceiveDir, waitForPushedDump, type PushProgress } from './push-receiver.ts';
+import { pushTimeouts, recordPushTimeout } from './push-timeouts.ts';
 import { RsyncDaemon } from './rsync-daemon.ts';
 
 export interface PbPushReceiverOptions {
@@ -29,8 +31,19 @@ export interface PbPushReceiverOptions {
   password: string | undefined;
   dir: string;
   logger: Logger;
-  /** Pika 3.0 (legacy TRYSYNC `wait`): port + 3000, module `document_<masterHost>:<masterPort>`, no login. */
+  /**
+   * Pika 3.0 (legacy TRYSYNC `wait`): port + 3000, module `document_<master ip>:<masterPort>`, no login. The ip
+   * is `masterHost` until `useLegacyMasterIp` names the address the master was reached at (modules.ts says why).
+   */
   legacy?: boolean;
+  /**
+   * snapshot.push.timeout.ms: give up a push when nothing arrived (no new file or byte in the receiving directory,
+   * no new connection to the daemon) for this long; 0 = wait for ever (Pika 3.0's replica). The error is counted
+   * per `connector` (status: `timeouts`, `last_timeout`) and handed to `onPushTimeout`.
+   */
+  pushTimeoutMs?: number;
+  connector?: string;
+  onPushTimeout?(db: string, error: RsyncDaemonError): void;
   /** Test seams. */
   pollMs?: number;
   rsyncPath?: string;
@@ -40,6 +53,9 @@ export class PbPushReceiver {
   private daemon: RsyncDaemon | undefined;
   private starting: Promise<RsyncDaemon> | undefined;
   private authFailure: RsyncDaemonError | undefined;
+  /** The master pushed to another module name than ours (the daemon logged `unknown module`). */
+  private moduleFailure: RsyncDaemonError | undefined;
+  private legacyMasterIp: string | undefined;
   private readonly moduleDir: string;
   private readonly controlDir: string;
   private readonly pushedDir: string;
@@ -58,15 +74,54 @@ export class PbPushReceiver {
     return this.o.daemonPort ?? (this.o.replicaPort === undefined ? undefined : this.o.replicaPort + this.shift);
   }
 
+  /** The rsync module the master must push to. */
+  get moduleName(): string {
+    return this.module().name;
+  }
+
   /** Status for the task: where the master pushes and what the daemon saw. */
   status(): Record<string, unknown> {
+    const timeouts = pushTimeouts(this.o.connector ?? '');
     return {
       push_to: this.o.replicaIp !== undefined && this.o.replicaPort !== undefined ? `${this.o.replicaIp}:${this.o.replicaPort + this.shift}` : null,
       daemon_port: this.daemonPort ?? null,
+      module: this.moduleName,
       daemon_running: this.daemon?.running ?? false,
       ...(this.daemon ? { daemon: this.daemon.stats } : {}),
-      failure: (this.authFailure ?? this.daemon?.failure)?.message ?? null,
+      failure: (this.authFailure ?? this.moduleFailure ?? this.daemon?.failure)?.message ?? null,
+      push_timeout_ms: this.o.pushTimeoutMs ?? 0,
+      timeouts: timeouts.count,
+      last_timeout: timeouts.last,
     };
+  }
+
+  /**
+   * 3.0: the master's address as our TRYSYNC connection reached it (modules.ts, legacyMasterIp). A daemon already
+   * running under another module name is stopped; the next prepare starts it under the new one.
+   */
+  async useLegacyMasterIp(ip: string): Promise<void> {
+    if (this.legacyMasterIp === ip) return;
+    this.legacyMasterIp = ip;
+    const running = this.daemon ?? (await this.starting?.catch(() => undefined));
+    this.daemon = undefined;
+    this.starting = undefined;
+    await running?.stop();
+  }
+
+  /** Starts the daemon now (3.0: before each TRYSYNC, as the real replica) — errors are the caller's to log. */
+  async startNow(): Promise<void> {
+    const daemon = await this.ensureDaemon().catch((error: unknown) => {
+      this.starting = undefined;
+      throw error;
+    });
+    if (daemon.failure) throw daemon.failure;
+  }
+
+  private module(): DaemonModule {
+    // 3.0 pushes into the module's root: the module is the DB's receiving directory.
+    return this.o.legacy
+      ? legacyPushModule(join(this.moduleDir, 'db0'), this.legacyMasterIp ?? this.o.masterHost, this.o.masterPort)
+      : pbPushModule(this.moduleDir, this.o.password);
   }
 
   /**
@@ -78,6 +133,7 @@ export class PbPushReceiver {
     if (daemon.failure) throw daemon.failure;
     if (fresh) {
       this.authFailure = undefined;
+      this.moduleFailure = undefined;
       await prepareReceiveDir(join(this.moduleDir, db));
     }
   }
@@ -97,26 +153,46 @@ export class PbPushReceiver {
     return true;
   }
 
-  /** Waits for the master's push of `db` to complete; returns the dump directory (Blackwidow layout + `info`). */
+  /**
+   * Waits for the master's push of `db` to complete; returns the dump directory (Blackwidow layout + `info`).
+   * Rejects with PIKA_RSYNCD_PUSH_TIMEOUT when the push made no progress for `pushTimeoutMs`.
+   */
   async receive(db: string, signal: AbortSignal, onProgress?: (p: PushProgress) => void): Promise<string> {
     const daemon = await this.ensureDaemon();
     const receiving = join(this.moduleDir, db);
     const port = daemon.port;
-    const connectionsBefore = daemon.stats.connections;
+    const transfersBefore = daemon.stats.transfers;
+    const timeoutMs = this.o.pushTimeoutMs ?? 0;
     let warnedSilence = false;
     const started = Date.now();
-    this.o.logger.info('waiting for the master to push the dump to the rsync daemon (Pika 3.1–3.4 full sync)', { db, port, dir: receiving });
+    let lastLogAt = started;
+    let progressAt = started;
+    let progressSeen = '0/0/0';
+    let timedOut: RsyncDaemonError | undefined;
+    this.o.logger.info(`waiting for the master to push the dump to the rsync daemon (Pika ${this.o.legacy ? '3.0' : '3.1–3.4'} full sync)`, { db, port, module: daemon.moduleName, dir: receiving, push_timeout_ms: timeoutMs });
     await waitForPushedDump(receiving, {
       signal,
       pollMs: this.o.pollMs,
-      failure: () => this.authFailure ?? daemon.failure,
+      progressEveryMs: timeoutMs > 0 ? Math.min(5000, Math.max(100, Math.floor(timeoutMs / 5))) : undefined,
+      failure: () => this.authFailure ?? this.moduleFailure ?? daemon.failure ?? timedOut,
       onProgress: (p) => {
         onProgress?.(p);
-        const connections = daemon.stats.connections - connectionsBefore;
-        this.o.logger.info('waiting for the master\'s push', { db, port, files: p.files, mb: Math.round(p.bytes / 1048576), connections });
-        if (!warnedSilence && connections === 0 && Date.now() - started > 60_000) {
+        const now = Date.now();
+        const transfers = daemon.stats.transfers - transfersBefore;
+        const seen = `${p.files}/${p.bytes}/${transfers}`;
+        if (seen !== progressSeen) {
+          progressSeen = seen;
+          progressAt = now;
+        } else if (timeoutMs > 0 && now - progressAt >= timeoutMs) {
+          timedOut = this.pushTimedOut(db, daemon, p, transfers, now - started);
+        }
+        if (now - lastLogAt >= 5000) {
+          lastLogAt = now;
+          this.o.logger.info('waiting for the master\'s push', { db, port, files: p.files, mb: Math.round(p.bytes / 1048576), transfers });
+        }
+        if (!warnedSilence && transfers === 0 && now - started > 60_000) {
           warnedSilence = true;
-          this.o.logger.warn(`no connection from the master to the rsync daemon on port ${port} for a minute: it bgsaves first, but check that it can reach ${this.o.replicaIp}:${port} (pika.replica.ip / pika.replica.port + 1000) and its log for "RSync send file failed"`, { db });
+          this.o.logger.warn(`no connection from the master to the rsync daemon on port ${port} for a minute: it bgsaves first, but check that it can reach ${this.o.replicaIp}:${port} (pika.replica.ip / pika.replica.port + ${this.shift}) and its log for "rsync send file failed"`, { db });
         }
       },
     });
@@ -133,6 +209,21 @@ export class PbPushReceiver {
   async stop(): Promise<void> {
     const daemon = this.daemon ?? (await this.starting?.catch(() => undefined));
     await daemon?.stop();
+  }
+
+  private pushTimedOut(db: string, daemon: RsyncDaemon, p: PushProgress, transfers: number, waitedMs: number): RsyncDaemonError {
+    const master = `${this.o.masterHost}:${this.o.masterPort}`;
+    const where = `the rsync daemon on ${this.o.replicaIp}:${daemon.port} (pika.replica.port + ${this.shift}), module '${daemon.moduleName}'`;
+    const what = transfers === 0 && p.files === 0
+      ? `nothing was pushed: check that the master can reach ${this.o.replicaIp}:${daemon.port} and its log for "rsync send file failed"`
+      : `the push stopped half-way (${p.files} files, ${p.bytes} bytes, ${transfers} rsync transfers so far): see the master's log for "rsync send file failed"`;
+    const error = new RsyncDaemonError(
+      `the full sync of ${db} pushed by the master ${master} to ${where} made no progress for ${this.o.pushTimeoutMs} ms (snapshot.push.timeout.ms; waited ${Math.round(waitedMs / 1000)} s in all): ${what}. The task restarts and asks the master for the full sync again`,
+      'PIKA_RSYNCD_PUSH_TIMEOUT');
+    const record = recordPushTimeout(this.o.connector ?? '', db, error.message);
+    this.o.logger.error('pushed full sync timed out', { db, master, port: daemon.port, module: daemon.moduleName, files: p.files, bytes: p.bytes, transfers, timeouts: record.count });
+    this.o.onPushTimeout?.(db, error);
+    return error;
   }
 
   private checkInfo(db: string, info: DumpInfo): void {
@@ -163,11 +254,11 @@ export class PbPushReceiver {
       if (c.level === 'error') throw new RsyncDaemonError(c.message, 'PIKA_RSYNCD_CONFIG');
       this.o.logger.warn(c.message);
     }
+    const module = this.module();
     const daemon = new RsyncDaemon({
       port,
       bind: this.o.bind,
-      // 3.0 pushes into the module's root: the module is the DB's receiving directory.
-      module: this.o.legacy ? legacyPushModule(join(this.moduleDir, 'db0'), this.o.masterHost, this.o.masterPort) : pbPushModule(this.moduleDir, this.o.password),
+      module,
       controlDir: this.controlDir,
       purpose: `Pika ${this.o.legacy ? '3.0' : '3.1–3.4'} full-sync push to pika.replica.port + ${this.shift} = ${replicaIp}:${replicaPort + this.shift}`,
       logger: this.o.logger,
@@ -176,6 +267,13 @@ export class PbPushReceiver {
         this.authFailure ??= new RsyncDaemonError(
           `the master's rsync push was refused on port ${port}: ${line}. The master logs in with its requirepass (or "default" when it has none): set pika.password to the master's requirepass`,
           'PIKA_RSYNCD_AUTH');
+      },
+      onLogLine: (line) => {
+        const asked = /unknown module '([^']*)' tried from/.exec(line)?.[1];
+        if (asked === undefined) return;
+        this.moduleFailure ??= new RsyncDaemonError(
+          `the master pushed the full sync to rsync module '${asked}' but the daemon on port ${port} serves '${module.name}'${this.o.legacy ? ': a Pika 3.0 master names the module after its own address towards this host; pika.host should be that address (the connector uses the address its TRYSYNC connection reached)' : ''}`,
+          'PIKA_RSYNCD_MODULE');
       },
     });
     await daemon.start();

@@ -43,7 +43,8 @@ const STABLE_UPTIME_MS = 60_000;
 
 export class RsyncDaemon {
   failure: RsyncDaemonError | undefined;
-  readonly stats = { starts: 0, restarts: 0, connections: 0, authFailures: 0 };
+  /** `transfers`: module requests (a push of one file or directory), unlike `connections` not our own probes. */
+  readonly stats = { starts: 0, restarts: 0, connections: 0, transfers: 0, authFailures: 0 };
   private child: ChildProcess | undefined;
   private stopping = false;
   private deaths = 0;
@@ -63,6 +64,10 @@ export class RsyncDaemon {
 
   get port(): number {
     return this.o.port;
+  }
+
+  get moduleName(): string {
+    return this.o.module.name;
   }
 
   get running(): boolean {
@@ -165,6 +170,7 @@ export class RsyncDaemon {
     if (this.recentLines.length > 20) this.recentLines.shift();
     this.o.logger.debug('rsync daemon', { port: this.o.port, line });
     if (/^connect from /.test(line)) this.stats.connections++;
+    if (/^rsync (to|on) \S+ from /.test(line)) this.stats.transfers++;
     if (/auth failed on module/.test(line)) {
       this.stats.authFailures++;
       this.o.onAuthFailure?.(line);

@@ -78,6 +78,11 @@ export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
   },
   'snapshot.decode.threads': { default: '0', doc: 'worker threads decoding a downloaded dump\'s RocksDB instances at once (0 = one per CPU core; 1 = decode in the task\'s own thread); events of different instances then interleave, each key\'s events stay together and in order', check: intAtLeast(0, 64) },
   'snapshot.fetch.max.bytes.per.second': { default: '0', doc: 'throttle of the dump download (bytes/s, 0 = unlimited), to spare the master\'s disk and network like Pika\'s throttle-bytes-per-second', check: intAtLeast(0) },
+  'snapshot.push.timeout.ms': {
+    default: '300000',
+    doc: 'Pika 3.0 and 3.1–3.4, whose masters push full syncs to our rsync daemon: give the push up when nothing arrived (no new file or byte, no connection) for this long — the task fails, counts it (status rsync_push.timeouts, pika_source_push_timeouts_total) and its restart asks the master for the full sync again; 0 = wait for ever (what a Pika 3.0 replica does; a 3.3 replica re-TrySyncs after 20 s without a message from the master). Allow for the master\'s bgsave, which comes first',
+    check: intAtLeast(0),
+  },
   'poll.max.records': { default: '4000', doc: 'binlog items handed to the runtime per poll at most', check: intAtLeast(1, 1_000_000) },
   'pika.ping.interval.ms': { default: '2000', doc: 'longest time without a request to the master per DB (ping); at most 5000', check: intAtLeast(1, 5000) },
   'pika.silence.timeout.ms': { default: '20000', doc: 'reconnect when nothing (keepalives included) arrived for this long', check: intAtLeast(100) },
@@ -124,6 +129,7 @@ export interface PikaSourceSettings {
   snapshotMaxBytesPerEvent: number;
   snapshotOversizePolicy: 'fail' | 'skip' | 'dlq';
   snapshotFetchBytesPerSecond: number;
+  snapshotPushTimeoutMs: number;
   snapshotDownloadCleanup: boolean;
   /** Undefined = one per CPU core. */
   snapshotDecodeThreads: number | undefined;
@@ -208,6 +214,7 @@ export function pikaSourceSettings(config: Record<string, string>): PikaSourceSe
     snapshotMaxBytesPerEvent: Number(get('snapshot.max.bytes.per.event')),
     snapshotOversizePolicy: get('snapshot.oversize.policy') as 'fail' | 'skip' | 'dlq',
     snapshotFetchBytesPerSecond: Number(get('snapshot.fetch.max.bytes.per.second')),
+    snapshotPushTimeoutMs: Number(get('snapshot.push.timeout.ms')),
     snapshotDownloadCleanup: get('snapshot.download.cleanup') === 'true',
     snapshotDecodeThreads: Number(get('snapshot.decode.threads')) || undefined,
     pollMaxRecords: Number(get('poll.max.records')),

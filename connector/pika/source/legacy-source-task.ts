@@ -31,7 +31,7 @@ import { nemoFullSyncError } from '../legacy/protocol-detect.ts';
 import { join } from 'node:path';
 import type { BinlogPosition } from '../binlog/item.ts';
 import type { LegacyResume } from '../legacy/legacy-session.ts';
-import { PbPushReceiver } from '../rsync-daemon/index.ts';
+import { PbPushReceiver, legacyMasterIp } from '../rsync-daemon/index.ts';
 import type { SnapshotRecord } from '../snapshot/index.ts';
 import { FullSyncJob } from './full-sync.ts';
 
@@ -57,6 +57,7 @@ export class LegacySourceTask {
   private jobDone: { resolve(r: LegacyResume): void; reject(e: Error): void } | undefined;
   private readonly endRecords = new Map<SourceRecord, FullSyncJob>();
   private fullSyncs = 0;
+  private warnedDaemon = false;
 
   constructor(
     private readonly settings: PikaSourceSettings,
@@ -77,11 +78,13 @@ export class LegacySourceTask {
       replicaIp: s.replicaIp, replicaPort: s.replicaPort, receiverHost: s.legacyListenHost, receiverPort: s.legacyReceiverPort,
       start: this.startPoint(), logger: context.logger,
       timings: { heartbeatTimeoutMs: s.silenceTimeoutMs, ...options.timings },
-      onWait: () => this.onWait(),
+      onWait: (_at, masterAddress) => this.onWait(masterAddress),
+      beforeTrysync: (masterAddress) => this.beforeTrysync(masterAddress),
     });
     this.push = new PbPushReceiver({
       legacy: true, replicaIp: s.replicaIp, replicaPort: s.replicaPort, daemonPort: s.replicaRsyncPort, bind: s.replicaRsyncBind,
       masterHost: s.host, masterPort: s.port, password: undefined, dir: this.snapshotDir(), logger: context.logger,
+      pushTimeoutMs: s.snapshotPushTimeoutMs, connector: context.connectorName, onPushTimeout: (db) => this.metrics.pushTimeout(db),
     });
   }
 
@@ -105,11 +108,27 @@ export class LegacySourceTask {
     this.beginJob();
   }
 
-  private onWait(): Promise<LegacyResume> {
+  /**
+   * Like the real 3.0 replica, the rsync daemon is up before each TRYSYNC (a master quick to bgsave pushes right
+   * after `wait`), under the module name the master will use. Best effort: a daemon that cannot start is reported
+   * by `onWait` if the master asks for a full sync; a binlog-only sync does not need it.
+   */
+  private async beforeTrysync(masterAddress: string | undefined): Promise<void> {
+    if (this.selection.profile === 'legacy-2.x') return; // its full sync is refused (onWait)
+    try {
+      await this.push.useLegacyMasterIp(legacyMasterIp(masterAddress, this.settings.host));
+      await this.push.startNow();
+    } catch (error) {
+      if (!this.warnedDaemon) this.context.logger.warn('the rsync daemon for a full sync pushed by the master could not start before TRYSYNC; it is tried again if the master answers "wait"', { error: (error as Error).message });
+      this.warnedDaemon = true;
+    }
+  }
+
+  private onWait(masterAddress: string | undefined): Promise<LegacyResume> {
     if (this.selection.profile === 'legacy-2.x') return Promise.reject(nemoFullSyncError(this.selection.info?.version));
     return new Promise<LegacyResume>((resolve, reject) => {
       this.jobDone = { resolve, reject };
-      this.push.prepare(DB, true).then(() => this.beginJob(), (error: Error) => {
+      this.push.useLegacyMasterIp(legacyMasterIp(masterAddress, this.settings.host)).then(() => this.push.prepare(DB, true)).then(() => this.beginJob(), (error: Error) => {
         this.jobDone = undefined;
         reject(error);
       });
@@ -300,7 +319,10 @@ export class LegacySourceTask {
   reportStatus(): void {
     const session = this.session;
     const resume = session.resumePoint;
-    this.metrics.sample({ msSinceLastAck: {}, itemsAwaitingCommit: this.handles.size, reconnects: session.stats.reconnects, snapshots: {} });
+    this.metrics.sample({
+      msSinceLastAck: {}, itemsAwaitingCommit: this.handles.size, reconnects: session.stats.reconnects,
+      snapshots: this.lastJob ? { [DB]: this.lastJob.status() } : {},
+    });
     this.context.reportStatus({
       sync_protocol: { setting: this.selection.setting, protocol: 'legacy', profile: session.profile ?? this.selection.profile, reason: this.selection.reason, pika_version: this.selection.info?.version ?? null },
       replication: {
@@ -312,7 +334,8 @@ export class LegacySourceTask {
         resume: resume === 'force' ? 'force' : { position: formatPosition(resume.position), skip_item_at: resume.skipItemAt },
         records_awaiting_commit: this.handles.size,
         full_syncs: this.fullSyncs,
-        full_sync: this.lastJob ? { ...this.lastJob.status(), push: this.push.status() } : null,
+        full_sync: this.lastJob ? this.lastJob.status() : null,
+        rsync_push: this.push.status(),
         last_error: session.lastError,
         ...session.stats,
       },

@@ -77,6 +77,7 @@ export class PikaSourceMetrics {
     counter('reconnects', 'pika_source_reconnects_total', 'Reconnects of the replication connection to the master');
     counter('gaps', 'pika_source_gaps_total', 'Distinct binlog gaps met (purged, larger than the master, not at an item boundary, replication id changed, discontinuity); a restarted task meeting the same gap again does not count it twice', ['db', 'kind']);
     counter('fullSyncs', 'pika_source_full_syncs_total', 'Full syncs started (DBSync accepted by the master)', ['db']);
+    counter('pushTimeouts', 'pika_source_push_timeouts_total', 'Full syncs pushed by a Pika 3.0 / 3.1–3.4 master that made no progress for snapshot.push.timeout.ms (given up; the restarted task asks again)', ['db']);
     counter('filtered', 'pika_source_filtered_records_total', 'Events dropped by filter.* rules (their offsets and acks still advance)', ['reason']);
   }
 
@@ -113,6 +114,10 @@ export class PikaSourceMetrics {
 
   fullSync(db: string): void {
     this.c.fullSyncs?.inc(1, { db });
+  }
+
+  pushTimeout(db: string): void {
+    this.c.pushTimeouts?.inc(1, { db });
   }
 
   filtered(reason: string, count = 1): void {

@@ -98,6 +98,7 @@ export class SnapshotPhase {
     this.pushReceiver ??= new PbPushReceiver({
       replicaIp: s.replicaIp, replicaPort: s.replicaPort, daemonPort: s.replicaRsyncPort, bind: s.replicaRsyncBind,
       masterHost: s.host, masterPort: s.port, password: s.password, dir: this.dir(), logger: this.deps.context.logger,
+      pushTimeoutMs: s.snapshotPushTimeoutMs, connector: this.deps.context.connectorName, onPushTimeout: (timedOut) => this.deps.metrics.pushTimeout(timedOut),
     });
     const running = this.lastJobs.get(db);
     await this.pushReceiver.prepare(db, !running || running.state === 'done');

@@ -13,9 +13,14 @@
 //   when everything before succeeded.
 // The password file holds the master's requirepass, or `default` (PikaRsyncService::CreateSecretFile, mode 0600).
 // Legacy 3.0 (`legacy: true`, pika-vectors-3.0.16-legacy): after a TRYSYNC answered `wait`, the same pushes go to the
-// slave's port + 3000, module `document_<master ip>:<master port>`, no user and no password, straight into the
-// module's root (no `<db>/`); `info` last. This master probes the daemon port until it accepts (up to 10 s) before
-// pushing, so a replica that starts its daemon after `wait` is not raced.
+// slave's port + 3000, module `document_<lip>:<master port>`, no user and no password, straight into the module's
+// root (no `<db>/`); `info` last. `lip` is the master's own end of a connection to the slave's daemon, or its host
+// when that connection fails (`PikaServer::DBSyncSendFile`, src/pika_server.cc@v3.0.16). This master probes the
+// daemon port until it accepts (up to 10 s) before pushing, so a replica that starts its daemon after `wait` is not
+// raced.
+// Fault hook `failNextPushes(mode, n)`: the next n full syncs are accepted but 'suppress' never pushes (Pika's rsync
+// could not run: "rsync send file failed … Error: -1") and 'cut' stops after the first file (its rsync died
+// half-way); neither sends `info`.
 
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -54,8 +59,11 @@ export interface PushResult {
   infoRewritten: boolean;
 }
 
+export type PushFault = 'suppress' | 'cut';
+
 export class RsyncPusher {
   readonly results: PushResult[] = [];
+  private faults: PushFault[] = [];
   private readonly running = new Map<string, Promise<void>>();
   private readonly secretFile: string;
   private closed = false;
@@ -67,6 +75,11 @@ export class RsyncPusher {
     writeFileSync(this.secretFile, options.requirepass || 'default', { mode: 0o600 });
   }
 
+  /** The next `times` full syncs fail as `mode` says (see the header). */
+  failNextPushes(mode: PushFault, times = 1): void {
+    for (let i = 0; i < times; i++) this.faults.push(mode);
+  }
+
   /** HandleDBSyncRequest → TryDBSync for node ip:port (the slave's RESP port as it reported it). */
   onDbSync(db: number, node: { ip: string; port: number }, top: number): void {
     const port = node.port + PB_RSYNC_PORT_SHIFT;
@@ -74,8 +87,10 @@ export class RsyncPusher {
     const bgsave = this.bgsaves[db]!;
     bgsave.tryDbSync(top);
     if (this.running.has(key)) return;
+    const fault = this.faults.shift();
+    if (fault === 'suppress') return void this.results.push({ db, target: `${node.ip}:${port}`, ok: false, commands: [], error: 'suppressed (fault hook)', infoRewritten: false });
     const task = bgsave.idle()
-      .then(() => (this.closed ? undefined : this.push(db, node.ip, port)))
+      .then(() => (this.closed ? undefined : this.push(db, node.ip, port, fault)))
       .catch((error: Error) => { this.results.push({ db, target: `${node.ip}:${port}`, ok: false, commands: [], error: error.message, infoRewritten: false }); })
       .finally(() => this.running.delete(key));
     this.running.set(key, task);
@@ -88,9 +103,11 @@ export class RsyncPusher {
     const bgsave = this.bgsaves[0]!;
     void bgsave.start(); // a fresh dump per full sync (no-op while one runs)
     if (this.running.has(key)) return;
+    const fault = this.faults.shift();
+    if (fault === 'suppress') return void this.results.push({ db: 0, target: key, ok: false, commands: [], error: 'suppressed (fault hook)', infoRewritten: false });
     const task = bgsave.idle()
       .then(() => waitForPort(node.ip, port, 10_000))
-      .then(() => (this.closed ? undefined : this.push(0, node.ip, port)))
+      .then(() => (this.closed ? undefined : this.push(0, node.ip, port, fault)))
       .catch((error: Error) => { this.results.push({ db: 0, target: key, ok: false, commands: [], error: error.message, infoRewritten: false }); })
       .finally(() => this.running.delete(key));
     this.running.set(key, task);
@@ -106,7 +123,7 @@ export class RsyncPusher {
     await this.idle();
   }
 
-  private async push(db: number, ip: string, port: number): Promise<void> {
+  private async push(db: number, ip: string, port: number, fault: PushFault | undefined): Promise<void> {
     const bgsave = this.bgsaves[db]!;
     const dumpDir = bgsave.path;
     const remoteDb = `db${db}`;
@@ -114,8 +131,9 @@ export class RsyncPusher {
     const result: PushResult = { db, target: `${ip}:${port}`, ok: false, commands: [], infoRewritten: false };
     this.results.push(result);
     const legacy = this.options.legacy === true;
+    const lip = legacy ? (await localAddressTowards(ip, port)) ?? this.options.selfIp : this.options.selfIp;
     const remote = (path: string): string => (legacy
-      ? `${ip}::document_${this.options.selfIp}:${this.options.respPort()}/${path}`
+      ? `${ip}::document_${lip}:${this.options.respPort()}/${path}`
       : `rsync_user@${ip}::document/${remoteDb}/${path}`);
     const auth = legacy ? [] : [`--password-file=${this.secretFile}`];
     const send = (local: string, target: string): Promise<void> =>
@@ -129,6 +147,10 @@ export class RsyncPusher {
       } catch (error) {
         failure = error as Error;
         break;
+      }
+      if (fault === 'cut') {
+        result.error = 'cut after the first file (fault hook)';
+        return;
       }
     }
     for (const type of BLACKWIDOW_TYPES) {

@@ -10,6 +10,9 @@ import { startPikaMaster, type PikaMaster } from '../../../../pika-master/index.
 import { waitFor } from '../replication/session-helpers.ts';
 import { fakeContext, type FakeContext } from '../source/task-helpers.ts';
 import { freeReplicaPort } from './legacy-helpers.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const SCALE = 20;
 
@@ -17,7 +20,9 @@ async function config(m: PikaMaster, extra: Record<string, string> = {}): Promis
   return {
     'pika.host': '127.0.0.1', 'pika.port': String(m.ports.resp), 'pika.repl.port': String(m.ports.repl),
     'pika.replica.ip': '127.0.0.1', 'pika.replica.port': String(await freeReplicaPort()),
-    'source.id': 'src1', cluster: 'c1', 'snapshot.mode': 'initial', ...extra,
+    'source.id': 'src1', cluster: 'c1', 'snapshot.mode': 'initial',
+    // The rsync daemon for a pushed full sync starts before each TRYSYNC: keep its files out of the checkout.
+    'snapshot.dir': join(mkdtempSync(join(tmpdir(), 'legacy-task-')), 'dumps'), ...extra,
   };
 }
 
