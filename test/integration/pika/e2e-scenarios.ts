@@ -14,7 +14,7 @@ import type { PikaMaster } from '../../pika-master/index.ts';
 import type { PikaEvent } from '../../../connector/pika/events/event.ts';
 import { writeData } from '../../unit/connector/pika/source/event-model.ts';
 import { runWorkload, type WorkloadCommand } from './pika-workload.ts';
-import { committedPositions, sleep, waitLog } from './pika-harness.ts';
+import { committedPositions, restUrl, sleep, waitLog } from './pika-harness.ts';
 import { checkReplay, waitSnapshotsDone } from './full-sync-harness.ts';
 import { assertAutoChoice, cleanUp, profileRun, startProfileMaster, waitProfileCaughtUp, waitProfileStreaming, type ProfileCase, type ProfileRun } from './profiles.ts';
 
@@ -288,7 +288,12 @@ export async function fullSyncUnsupportedScenario(c: ProfileCase): Promise<void>
       assert.doesNotMatch(worker.log, /rsync daemon listening/, 'no rsync daemon was started for a dump it cannot read');
     }
     await assertAutoChoice(purged, workers[0]!);
+    for (const [i, run] of [purged, forced].entries()) {
+      const state = await fetch(`${await restUrl(workers[i]!)}/connectors/${encodeURIComponent(run.connector)}/tasks/0/status`).then((r) => r.json()) as { state: string };
+      assert.equal(state.state, 'FAILED', 'the task stays FAILED: a restart cannot make the dump readable');
+    }
     const asked = master.legacy!.trysyncLog.map((t) => [t.request.slice(3).join(':'), t.reply]);
+    assert.deepEqual(asked.map(([at]) => at).sort(), ['0:0', '4294967295:0'], 'one TRYSYNC per connector: the master is not asked for another bgsave');
     for (const from of ['0:0', '4294967295:0']) assert.ok(asked.some(([at, reply]) => at === from && reply === '$4\r\nwait\r\n'), `TRYSYNC ${from} answered wait`);
     for (const worker of workers) await worker.kill('SIGTERM');
     for (const run of [purged, forced]) {
