@@ -63,6 +63,8 @@ export type PushFault = 'suppress' | 'cut';
 
 export class RsyncPusher {
   readonly results: PushResult[] = [];
+  /** Overrides db-sync-speed (KB/s, rsync's --bwlimit) from now on: tests slow a push down to act during it. */
+  bwlimitKbps: number | undefined;
   private faults: PushFault[] = [];
   private readonly running = new Map<string, Promise<void>>();
   private readonly secretFile: string;
@@ -127,7 +129,7 @@ export class RsyncPusher {
     const bgsave = this.bgsaves[db]!;
     const dumpDir = bgsave.path;
     const remoteDb = `db${db}`;
-    const kbps = Math.min(Math.max(this.options.dbSyncSpeedMb ?? 1024, 0) || 1024, 1024) * 1024;
+    const kbps = this.bwlimitKbps ?? Math.min(Math.max(this.options.dbSyncSpeedMb ?? 1024, 0) || 1024, 1024) * 1024;
     const result: PushResult = { db, target: `${ip}:${port}`, ok: false, commands: [], infoRewritten: false };
     this.results.push(result);
     const legacy = this.options.legacy === true;

@@ -45,6 +45,7 @@ test('a push that never comes is given up after snapshot.push.timeout.ms: PIKA_R
     const error = await r.receive('db0', new AbortController().signal).then(() => undefined, (e: unknown) => e);
     assert.ok(error instanceof RsyncDaemonError, String(error));
     assert.equal(error.code, 'PIKA_RSYNCD_PUSH_TIMEOUT');
+    assert.equal(error.retriable, true, 'the restarted task asks the master again');
     assert.match(error.message, /the master 127\.0\.0\.1:9221/);
     assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port} \\(pika\\.replica\\.port \\+ 1000\\), module 'document'`));
     assert.match(error.message, /no progress for 400 ms \(snapshot\.push\.timeout\.ms/);
@@ -92,6 +93,7 @@ test('a push to another module name fails the wait with PIKA_RSYNCD_MODULE namin
     const error = await waiting;
     assert.ok(error instanceof RsyncDaemonError, String(error));
     assert.equal(error.code, 'PIKA_RSYNCD_MODULE');
+    assert.equal(error.retriable, false, 'the same name would be refused again: pika.host needs a fix');
     assert.match(error.message, /module 'document_10\.0\.0\.9:9221' but the daemon on port \d+ serves 'document_127\.0\.0\.1:9221'/);
   } finally {
     await r.stop();
