@@ -38,6 +38,12 @@ export interface RawRate {
   rate: number;
   /** CPU time of this process per record (µs). */
   cpuMicrosPerRecord: number;
+  /** This process's CPU time over the wall time (1 = one core busy): well below 1 = waiting on the broker. */
+  cpuShare: number;
+  /** Share of the wall time spent awaiting commits (EndTxn round trips, markers included). */
+  commitShare: number;
+  /** Mean wall time of one transaction (ms). */
+  transactionMs: number;
 }
 
 /**
@@ -61,6 +67,7 @@ export async function rawTransactionalRate(kafka: Kafka, total: number, batchSiz
   await producer.connect();
   let t0 = 0;
   let cpu0 = process.cpuUsage();
+  let commitMs = 0;
   for (let sent = 0; sent < total; sent += batchSize) {
     const txn = await producer.transaction();
     const offset = { key: `["bench-raw",{"source":"${id}"}]`, value: `{"position":${sent + batchSize}}` };
@@ -70,14 +77,25 @@ export async function rawTransactionalRate(kafka: Kafka, total: number, batchSiz
       if (i === chunks.length - 1) topicMessages.push({ topic: offsetsTopic, messages: [offset] });
       await txn.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });
     }
+    const commitStart = performance.now();
     await txn.commit();
     if (sent === 0) {
       t0 = performance.now();
       cpu0 = process.cpuUsage();
+    } else {
+      commitMs += performance.now() - commitStart;
     }
   }
   const cpu = process.cpuUsage(cpu0);
-  const rate = (total - batchSize) / ((performance.now() - t0) / 1000);
+  const wallMs = performance.now() - t0;
+  const rate = (total - batchSize) / (wallMs / 1000);
   await producer.disconnect();
-  return { rate, cpuMicrosPerRecord: (cpu.user + cpu.system) / (total - batchSize) };
+  const cpuMicros = cpu.user + cpu.system;
+  return {
+    rate,
+    cpuMicrosPerRecord: cpuMicros / (total - batchSize),
+    cpuShare: cpuMicros / 1000 / wallMs,
+    commitShare: commitMs / wallMs,
+    transactionMs: wallMs / ((total - batchSize) / batchSize),
+  };
 }
