@@ -5,16 +5,12 @@
 //                        in Kafka exactly once afterwards
 //   spill.enabled=false  the documented behaviour (docs/troubleshooting.md): a logged binlog gap (kSyncPointBePurged)
 //                        and a resync snapshot of the purged DBs; the audit counts what that snapshot covers
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { kafkaClient } from '../helpers/kafka.ts';
+import { readdirSync } from 'node:fs';
+import { bootstrapPort, brokerPidFile as pidFileOf, killBroker } from '../helpers/broker-outage.ts';
 import { tempDir } from '../helpers/worker-process.ts';
 import { sleep, type ChaosOptions, type ChaosRun } from './chaos-run.ts';
 import { withRun, type ClassResult } from './faults.ts';
 
-const KAFKA_RUN = fileURLToPath(new URL('../../.cache/kafka-run/', import.meta.url));
 const DBS = [0, 1];
 /** Kafka stays down at least this long after the connector's task failed. */
 const DOWN_AFTER_FAILURE_MS = 5000;
@@ -22,41 +18,15 @@ const PURGE_LIMIT_MS = 120_000;
 
 /** The pid file scripts/kafka.sh keeps for the single broker scripts/chaos.sh started (KAFKA_NAME chaos-single-<port>). */
 function brokerPidFile(bootstrap: string): string {
-  const port = bootstrap.split(',')[0]!.split(':').at(-1);
-  const name = process.env.CHAOS_KAFKA_NAME ?? `chaos-single-${port}`;
-  const file = join(KAFKA_RUN, name, 'node-1', 'pid');
-  if (!existsSync(file)) throw new Error(`kafka-outage needs the pid file of the single broker (${file}); run it through scripts/chaos.sh or set CHAOS_KAFKA_NAME`);
+  const name = process.env.CHAOS_KAFKA_NAME ?? `chaos-single-${bootstrapPort(bootstrap)}`;
+  const file = pidFileOf(name);
+  if (!file) throw new Error(`kafka-outage needs the pid file of the single broker ${name} (.cache/kafka-run/${name}/node-1/pid); run it through scripts/chaos.sh or set CHAOS_KAFKA_NAME`);
   return file;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const oldestFile = (run: ChaosRun, db: number): number => Math.min(...run.master.core.binlogs[db]!.fileNumbers());
 const ackedFile = (run: ChaosRun, db: number): number => Math.floor(Math.max(0, run.acked(db)) / 2 ** 32);
 const failures = (log: string): number => (log.match(/task failed; restarting/g) ?? []).length;
-
-async function waitBrokerAnswers(): Promise<void> {
-  const admin = kafkaClient('chaos-outage-wait').admin();
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      await admin.connect();
-      await admin.describeCluster();
-      break;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`the broker did not come back: ${(error as Error).message}`);
-      await sleep(500);
-    }
-  }
-  await admin.disconnect();
-}
 
 /**
  * Kills the broker; waits until the task failed, DOWN_AFTER_FAILURE_MS passed and every DB's oldest binlog file is past
@@ -64,14 +34,10 @@ async function waitBrokerAnswers(): Promise<void> {
  * again. Returns the outage length and whether the master purged past the connector on every DB.
  */
 async function outage(run: ChaosRun, pidFile: string): Promise<{ downMs: number; purgedPast: boolean; ackedAtKill: number[] }> {
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
-  const cwd = readlinkSync(`/proc/${pid}/cwd`);
   const ackedAtKill = DBS.map((db) => ackedFile(run, db));
   const failedBefore = failures(run.logs());
   const killedAt = Date.now();
-  process.kill(pid, 'SIGKILL');
-  while (alive(pid)) await sleep(50);
+  const broker = await killBroker(pidFile);
   let purgedPast = false;
   try {
     const deadline = Date.now() + PURGE_LIMIT_MS;
@@ -84,15 +50,10 @@ async function outage(run: ChaosRun, pidFile: string): Promise<{ downMs: number;
       await sleep(100);
     }
   } finally {
-    const out = openSync(join(dirname(pidFile), 'broker.log'), 'a');
-    const broker = spawn(argv[0]!, argv.slice(1), { cwd, detached: true, stdio: ['ignore', out, out] });
-    broker.unref();
-    closeSync(out);
-    writeFileSync(pidFile, `${broker.pid}\n`);
+    await broker.restart();
   }
-  const downMs = Date.now() - killedAt;
-  await waitBrokerAnswers();
-  return { downMs, purgedPast, ackedAtKill };
+  // Measured to the restart of the process, not to the broker answering (as before the helper existed).
+  return { downMs: broker.restartedAt - killedAt, purgedPast, ackedAtKill };
 }
 
 /** One sub-run: the outage with or without the spill log. */

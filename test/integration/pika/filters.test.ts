@@ -5,10 +5,10 @@
 // shows the lag metrics moving with the master's writes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { startPikaMaster, type PikaMaster } from '../../pika-master/index.ts';
 import { readAllCommitted } from '../../helpers/kafka.ts';
-import type { WorkerProcess } from '../../helpers/worker-process.ts';
+import { restUrl, type WorkerProcess } from '../../helpers/worker-process.ts';
 import { parsePrometheusText, sampleValue, type Family } from '../../unit/runtime/metrics/prom-text.ts';
 import type { PikaEvent } from '../../../connector/pika/events/event.ts';
 import { RespClient } from './pika-workload.ts';
@@ -43,16 +43,6 @@ const COMMANDS: Array<[number, string[], Array<[string, string]>, string[]]> = [
   [0, ['SET', 'other:9', 'v'], [], ['filter.keys.include']],
 ];
 
-async function restUrl(w: WorkerProcess): Promise<string> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const line = w.log.split('\n').find((l) => l.includes('"REST API listening"'));
-    if (line) return (JSON.parse(line) as { urls: string[] }).urls[0]!;
-    if (w.child.exitCode !== null || Date.now() > deadline) throw new Error(`no REST API; log tail:\n${w.log.slice(-3000)}`);
-    await sleep(100);
-  }
-}
-
 async function waitAcked(master: PikaMaster, dbs: number[], worker: WorkerProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -81,7 +71,6 @@ async function offsetsTopicPositions(topic: string, connector: string): Promise<
 test('filters on real Kafka: exactly the allowed events once each; dropped ones advance the committed offset and the master\'s ack; /metrics counts them and the lag moves', { timeout: 120_000 }, async () => {
   const master = await startPikaMaster({ dbs: 2 });
   const run = pikaRun(master, FILTERS);
-  appendFileSync(run.workerFile, 'listeners=http://127.0.0.1:0\n');
   const offsetsTopic = /^offset\.storage\.topic=(.*)$/m.exec(readFileSync(run.workerFile, 'utf8'))![1]!;
   const worker = run.start();
   const client = await RespClient.open(master.ports.resp);

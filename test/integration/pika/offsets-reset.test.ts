@@ -3,30 +3,18 @@
 // again, the earlier one does not), and a DELETE of the offsets with snapshot.mode=never starts at the master's end.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
 import { startPikaMaster } from '../../pika-master/index.ts';
 import { readAllCommitted } from '../../helpers/kafka.ts';
-import type { WorkerProcess } from '../../helpers/worker-process.ts';
+import { restUrl, type WorkerProcess } from '../../helpers/worker-process.ts';
 import type { PikaEvent } from '../../../connector/pika/events/event.ts';
 import { RespClient } from './pika-workload.ts';
 import { pikaRun, sleep, waitCaughtUp, waitStreaming } from './pika-harness.ts';
-
-async function restUrl(w: WorkerProcess): Promise<string> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const line = w.log.split('\n').find((l) => l.includes('"REST API listening"'));
-    if (line) return (JSON.parse(line) as { urls: string[] }).urls[0]!;
-    if (w.child.exitCode !== null || Date.now() > deadline) throw new Error(`no REST API; log tail:\n${w.log.slice(-3000)}`);
-    await sleep(100);
-  }
-}
 
 interface OffsetEntry { partition: Record<string, unknown>; offset: Record<string, unknown> }
 
 test('Pika connector offsets over REST on real Kafka: PATCH back to an earlier item → it resumes right after it; DELETE (snapshot.mode=never) → it starts at the master\'s end', { timeout: 180_000 }, async () => {
   const master = await startPikaMaster({ dbs: 1 });
   const run = pikaRun(master);
-  appendFileSync(run.workerFile, 'listeners=http://127.0.0.1:0\n');
   const worker = run.start();
   const client = await RespClient.open(master.ports.resp);
   try {

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { PikaMaster } from '../../pika-master/index.ts';
 import { bootstrap, uniqueName } from '../../helpers/kafka.ts';
-import { WorkerProcess, readCheckpoint, tempDir, writeProperties } from '../../helpers/worker-process.ts';
+import { WorkerProcess, readCheckpoint, restUrl, tempDir, writeProperties } from '../../helpers/worker-process.ts';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -127,15 +127,7 @@ export function killLeftoverDaemon(run: PikaRun): void {
 }
 
 /** The URL the worker logged once its REST API listens (pikaRun's listeners use port 0). */
-export async function restUrl(worker: WorkerProcess, limitMs = 60_000): Promise<string> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const line = worker.log.split('\n').find((l) => l.includes('"REST API listening"'));
-    if (line) return (JSON.parse(line) as { urls: string[] }).urls[0]!;
-    if (worker.child.exitCode !== null || Date.now() > deadline) throw new Error(`the REST API never listened; log tail:\n${worker.log.slice(-4000)}`);
-    await sleep(50);
-  }
-}
+export { restUrl };
 
 /** Task 0's connector-reported status (GET /connectors/<name>/tasks/0/status → connector). */
 export async function taskStatus(run: PikaRun, worker: WorkerProcess): Promise<Record<string, unknown>> {

@@ -6,22 +6,12 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPikaMaster } from '../../pika-master/index.ts';
-import type { WorkerProcess } from '../../helpers/worker-process.ts';
+import { restUrl, type WorkerProcess } from '../../helpers/worker-process.ts';
 import { RespClient } from './pika-workload.ts';
 import { pikaRun, sleep, waitCaughtUp, waitStreaming } from './pika-harness.ts';
 
 const SECRET = 'pika-pw-5e1f9c';
 const WRONG = 'wrong-pw-77ab21';
-
-async function restUrl(w: WorkerProcess): Promise<string> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const line = w.log.split('\n').find((l) => l.includes('"REST API listening"'));
-    if (line) return (JSON.parse(line) as { urls: string[] }).urls[0]!;
-    if (w.child.exitCode !== null || Date.now() > deadline) throw new Error(`no REST API; log tail:\n${w.log.slice(-3000)}`);
-    await sleep(100);
-  }
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -38,7 +28,7 @@ function assertNoSecret(where: string, text: string, secret: string): void {
 test('the Pika password appears in no log line, REST answer, metric or checkpoint of a run', { timeout: 180_000 }, async () => {
   const master = await startPikaMaster({ dbs: 1, requirepass: SECRET });
   const run = pikaRun(master, { 'pika.password': SECRET });
-  appendFileSync(run.workerFile, 'listeners=http://127.0.0.1:0\nlog.level=debug\n');
+  appendFileSync(run.workerFile, 'log.level=debug\n');
   const worker = run.start();
   const client = await RespClient.open(master.ports.resp);
   try {

@@ -7,28 +7,18 @@
 // with the same command line on its kept data (and records the new pid, so scripts/kafka.sh stop still stops it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
 import { startPikaMaster, type PikaMaster } from '../../pika-master/index.ts';
-import { bootstrap, kafkaClient, readAllCommitted } from '../../helpers/kafka.ts';
+import { bootstrap, readAllCommitted } from '../../helpers/kafka.ts';
+import { brokerPidFile, bootstrapPort, killBroker } from '../../helpers/broker-outage.ts';
 import { tempDir, type WorkerProcess } from '../../helpers/worker-process.ts';
 import type { PikaEvent } from '../../../connector/pika/events/event.ts';
-import { committedPositions, pikaRun, sleep, waitCaughtUp, waitStreaming } from './pika-harness.ts';
+import { committedPositions, pikaRun, sleep, waitCaughtUp, waitStreaming, type PikaRun } from './pika-harness.ts';
 
-const KAFKA_RUN = fileURLToPath(new URL('../../../.cache/kafka-run/', import.meta.url));
 /** Kafka stays down this long after the connector's task failed (the master writes on meanwhile). */
 const DOWN_AFTER_FAILURE_MS = 5000;
 
-function brokerPidFile(): string | undefined {
-  if (!process.env.KAFKA_BOOTSTRAP) return undefined;
-  const port = bootstrap().split(',')[0]!.split(':').at(-1);
-  const file = join(KAFKA_RUN, process.env.KAFKA_NAME ?? `test-${port}`, 'node-1', 'pid');
-  return existsSync(file) ? file : undefined;
-}
-
-const pidFile = brokerPidFile();
+const pidFile = process.env.KAFKA_BOOTSTRAP ? brokerPidFile(process.env.KAFKA_NAME ?? `test-${bootstrapPort(bootstrap())}`) : undefined;
 const skip = pidFile === undefined ? 'needs the broker scripts/test.sh starts (its pid file under .cache/kafka-run/test-<port>/)' : false;
 
 const oldestBinlogFile = (master: PikaMaster): number => Math.min(...master.core.binlogs[0]!.fileNumbers());
@@ -42,51 +32,32 @@ function steadyWriter(master: PikaMaster): { stop(): number } {
   return { stop: () => { clearInterval(timer); return seq; } };
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /**
  * Kills the broker, waits until `worker` logged a failed task and DOWN_AFTER_FAILURE_MS more, then starts the broker
  * again on its data and waits until it answers.
  */
 async function kafkaOutage(worker: WorkerProcess, whileDown?: () => Promise<void>): Promise<void> {
-  const pid = Number(readFileSync(pidFile!, 'utf8').trim());
-  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
-  const cwd = readlinkSync(`/proc/${pid}/cwd`);
-  const logFile = join(dirname(pidFile!), 'broker.log');
-  process.kill(pid, 'SIGKILL');
-  while (alive(pid)) await sleep(50);
+  const broker = await killBroker(pidFile!);
   try {
     const deadline = Date.now() + 90_000;
     while (!/task failed; restarting/.test(worker.log) && Date.now() < deadline && worker.child.exitCode === null) await sleep(100);
     await sleep(DOWN_AFTER_FAILURE_MS);
     await whileDown?.();
   } finally {
-    const out = openSync(logFile, 'a');
-    const broker = spawn(argv[0]!, argv.slice(1), { cwd, detached: true, stdio: ['ignore', out, out] });
-    broker.unref();
-    closeSync(out);
-    writeFileSync(pidFile!, `${broker.pid}\n`);
-    const admin = kafkaClient('spill-test-wait').admin();
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      try {
-        await admin.connect();
-        await admin.describeCluster();
-        break;
-      } catch (error) {
-        if (Date.now() > deadline) throw new Error(`the broker did not come back: ${(error as Error).message}`);
-        await sleep(500);
-      }
-    }
-    await admin.disconnect();
+    await broker.restart();
   }
+}
+
+/** Once the connector streams: the steady writer started, and returned once a first offset is committed. */
+async function writeUntilCommitted(master: PikaMaster, run: PikaRun, worker: WorkerProcess): Promise<ReturnType<typeof steadyWriter>> {
+  await waitStreaming(master, [0], worker);
+  const writer = steadyWriter(master);
+  while (committedPositions(run).get(0) === undefined) {
+    if (worker.child.exitCode !== null) writer.stop();
+    assert.equal(worker.child.exitCode, null, `worker exited; log tail:\n${worker.log.slice(-3000)}`);
+    await sleep(50);
+  }
+  return writer;
 }
 
 function connectorProps(spill: boolean, spillDir: string): Record<string, string | number> {
@@ -105,12 +76,7 @@ test('Kafka down longer than the binlog retention, spill log on: the connector k
   const worker = run.start();
   let writer: ReturnType<typeof steadyWriter> | undefined;
   try {
-    await waitStreaming(master, [0], worker);
-    writer = steadyWriter(master);
-    while (committedPositions(run).get(0) === undefined) {
-      assert.equal(worker.child.exitCode, null, `worker exited; log tail:\n${worker.log.slice(-3000)}`);
-      await sleep(50);
-    }
+    writer = await writeUntilCommitted(master, run, worker);
     const committedBefore = committedPositions(run).get(0)!;
     // Segments are looked for while Kafka is down: once it is back they are replayed and trimmed, maybe at once.
     let segmentsWhileDown = false;
@@ -155,12 +121,7 @@ test('Kafka down longer than the binlog retention, spill log off: a logged gap (
   const worker = run.start();
   let writer: ReturnType<typeof steadyWriter> | undefined;
   try {
-    await waitStreaming(master, [0], worker);
-    writer = steadyWriter(master);
-    while (committedPositions(run).get(0) === undefined) {
-      assert.equal(worker.child.exitCode, null, `worker exited; log tail:\n${worker.log.slice(-3000)}`);
-      await sleep(50);
-    }
+    writer = await writeUntilCommitted(master, run, worker);
     await kafkaOutage(worker);
     writer.stop();
     writer = undefined;

@@ -19,7 +19,7 @@ test('a wrong Pika password: the task stays FAILED with the refusal in status af
   const master = await startPikaMaster(options);
   const run = pikaRun(master, { 'pika.password': CONNECTOR_PW });
   // A short back-off: a restart loop, if there were one, would show several attempts within the wait below.
-  appendFileSync(run.workerFile, 'listeners=http://127.0.0.1:0\nconnector.restart.backoff.max.ms=500\n');
+  appendFileSync(run.workerFile, 'connector.restart.backoff.max.ms=500\n');
   const worker = run.start();
   try {
     const base = await restUrl(worker);

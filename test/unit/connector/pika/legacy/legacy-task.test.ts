@@ -8,7 +8,7 @@ import type { PikaEvent } from '../../../../../connector/pika/events/event.ts';
 import { scaledSessionTimings } from '../../../../../connector/pika/replication/clock.ts';
 import { startPikaMaster, type PikaMaster } from '../../../../pika-master/index.ts';
 import { waitFor } from '../replication/session-helpers.ts';
-import { fakeContext, type FakeContext } from '../source/task-helpers.ts';
+import { fakeContext, pollUntil, type FakeContext } from '../source/task-helpers.ts';
 import { freeReplicaPort } from './legacy-helpers.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,16 +28,6 @@ async function config(m: PikaMaster, extra: Record<string, string> = {}): Promis
 
 function newTask(): PikaSourceTask {
   return new PikaSourceTask({ timings: scaledSessionTimings(10), legacyTimings: { heartbeatIntervalMs: 50, reconnectMinMs: 20, senderWaitMs: 5000 }, probeTimeoutMs: 500 });
-}
-
-async function pollUntil(task: PikaSourceTask, count: number): Promise<SourceRecord[]> {
-  const out: SourceRecord[] = [];
-  const deadline = Date.now() + 20_000;
-  while (out.length < count) {
-    assert.ok(Date.now() < deadline, `timed out: ${out.length} of ${count} records`);
-    out.push(...await task.poll());
-  }
-  return out;
 }
 
 async function commitAll(task: PikaSourceTask, records: SourceRecord[]): Promise<void> {

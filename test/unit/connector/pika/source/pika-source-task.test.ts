@@ -6,23 +6,13 @@ import type { PikaEvent } from '../../../../../connector/pika/events/event.ts';
 import { scaledSessionTimings, systemClock } from '../../../../../connector/pika/replication/clock.ts';
 import { startPikaMaster, type PikaMaster } from '../../../../pika-master/index.ts';
 import { SCALE, sleep, waitFor } from '../replication/session-helpers.ts';
-import { fakeContext, type FakeContext } from './task-helpers.ts';
+import { fakeContext, pollUntil, type FakeContext } from './task-helpers.ts';
 
 function config(m: PikaMaster, extra: Record<string, string> = {}): Record<string, string> {
   return {
     'pika.host': '127.0.0.1', 'pika.port': String(m.ports.resp), 'pika.repl.port': String(m.ports.repl),
     'source.id': 'src1', cluster: 'c1', 'snapshot.mode': 'never', ...extra,
   };
-}
-
-async function pollUntil(task: PikaSourceTask, count: number): Promise<SourceRecord[]> {
-  const out: SourceRecord[] = [];
-  const deadline = Date.now() + 20_000;
-  while (out.length < count) {
-    assert.ok(Date.now() < deadline, `timed out: ${out.length} of ${count} records`);
-    out.push(...await task.poll());
-  }
-  return out;
 }
 
 async function commit(task: PikaSourceTask, records: SourceRecord[]): Promise<void> {

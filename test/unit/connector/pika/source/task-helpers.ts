@@ -1,4 +1,5 @@
-import type { SourceOffset, SourcePartition, SourceTaskContext } from '../../../../../runtime/api/index.ts';
+import assert from 'node:assert/strict';
+import type { SourceOffset, SourcePartition, SourceRecord, SourceTask, SourceTaskContext } from '../../../../../runtime/api/index.ts';
 import { recordingLogger, type LogLine } from '../replication/session-helpers.ts';
 
 export interface FakeContext extends SourceTaskContext {
@@ -26,4 +27,15 @@ export function fakeContext(committed: Array<{ partition: SourcePartition; offse
     abort: () => controller.abort(),
   };
   return ctx;
+}
+
+/** Polls `task` until it returned at least `count` records (20 s at most). */
+export async function pollUntil(task: SourceTask, count: number): Promise<SourceRecord[]> {
+  const out: SourceRecord[] = [];
+  const deadline = Date.now() + 20_000;
+  while (out.length < count) {
+    assert.ok(Date.now() < deadline, `timed out: ${out.length} of ${count} records`);
+    out.push(...await task.poll());
+  }
+  return out;
 }
