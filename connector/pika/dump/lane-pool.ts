@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ConnectError } from '../../../runtime/api/errors.ts';
 import type { DumpLayout } from './dump-reader.ts';
-import { dumpBytes, readLane, type LaneTask } from './lanes.ts';
+import { readLane, type LaneTask } from './lanes.ts';
 import type { LaneRequest, WorkerMessage, WorkerSetup } from './lane-worker.ts';
 import { decodeRecords } from './record-codec.ts';
 import type { DumpReaderOptions, DumpRecord } from './types.ts';
@@ -21,7 +21,11 @@ export interface LaneReadOptions extends DumpReaderOptions {
   nowMs: number;
   /** Worker threads decoding lanes at once (default: the machine's available parallelism); 1 = in this thread. */
   threads?: number;
-  /** Dumps smaller than this (bytes on disk) are decoded in this thread: starting workers would cost more. */
+  /**
+   * Lanes holding fewer meta SST bytes than this in all (few keys) are decoded in this thread: starting workers
+   * would cost more time and memory than they save. A dump of a few huge collections stays in this thread too:
+   * each collection is decoded by one lane anyway.
+   */
   minParallelBytes?: number;
 }
 
@@ -43,7 +47,8 @@ export function defaultDecodeThreads(): number {
  */
 export async function* readLanes(dbDir: string, db: string, kind: DumpLayout['kind'], tasks: LaneTask[], opts: LaneReadOptions): AsyncGenerator<LaneBatch> {
   const threads = Math.min(tasks.length, Math.max(1, Math.floor(opts.threads ?? defaultDecodeThreads())));
-  if (threads <= 1 || (await dumpBytes(dbDir)) < (opts.minParallelBytes ?? DEFAULT_MIN_PARALLEL_BYTES)) {
+  const metaBytes = tasks.reduce((n, t) => n + t.lane.metaBytes, 0);
+  if (threads <= 1 || metaBytes < (opts.minParallelBytes ?? DEFAULT_MIN_PARALLEL_BYTES)) {
     for (let i = 0; i < tasks.length; i++) {
       for await (const records of readLane(dbDir, db, kind, tasks[i]!, opts)) yield { lane: i, records, done: false };
       yield { lane: i, records: [], done: true };

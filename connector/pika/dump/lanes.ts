@@ -1,4 +1,3 @@
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareBytes } from '../rocksdb/coding.ts';
 import { sstPath } from '../rocksdb/level-iterator.ts';
@@ -24,6 +23,8 @@ export interface DumpLane {
   from?: Uint8Array;
   /** End of the lane's raw meta keys (exclusive); none = the instance's end. */
   until?: Uint8Array;
+  /** About the bytes of meta SSTs the lane covers: a measure of its key count (the per-key work of decoding). */
+  metaBytes: number;
 }
 
 /** An instance is cut into one lane per this many bytes of meta column family SSTs, up to MAX_RANGES lanes. */
@@ -38,16 +39,18 @@ export async function dumpLanes(dbDir: string, layout: DumpLayout, laneBytes = D
     const state = await readDbState(dir);
     const meta = [...state.columnFamilies.values()].find((c) => c.name === 'default');
     const files = meta ? [...meta.files.values()] : [];
-    const ranges = Math.min(MAX_RANGES, Math.max(1, Math.floor(files.reduce((n, f) => n + f.size, 0) / Math.max(1, laneBytes))));
+    const metaBytes = files.reduce((n, f) => n + f.size, 0);
+    const ranges = Math.min(MAX_RANGES, Math.max(1, Math.floor(metaBytes / Math.max(1, laneBytes))));
     const splits = ranges > 1 ? await splitKeys(dir, files, ranges) : [];
     if (splits.length === 0) {
-      lanes.push({ id: instance, instance });
+      lanes.push({ id: instance, instance, metaBytes });
       continue;
     }
     for (let i = 0; i <= splits.length; i++) {
       lanes.push({
         id: `${instance}:${i}`,
         instance,
+        metaBytes: Math.round(metaBytes / (splits.length + 1)),
         ...(i > 0 ? { from: splits[i - 1]! } : {}),
         ...(i < splits.length ? { until: splits[i]! } : {}),
       });
@@ -102,11 +105,3 @@ export function readLane(
   return kind === 'floyd' ? readFloydInstance(dbDir, db, instance, o) : readBlackwidowInstance(dbDir, db, instance as BlackwidowInstance, o);
 }
 
-/** Bytes of all files under `dir` (to decide whether decoding in worker threads is worth their start-up). */
-export async function dumpBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
-  }
-  return total;
-}

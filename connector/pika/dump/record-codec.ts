@@ -1,3 +1,4 @@
+import { bytesEqual } from '../rocksdb/coding.ts';
 import type { CollectionType, DumpRecord, HashField, KeyPosition, StreamEntry, StreamMeta, ZSetMember } from './types.ts';
 
 /**
@@ -137,20 +138,25 @@ export class RecordWriter {
 
   private bytes(b: Uint8Array): void {
     const n = b.length;
-    this.room(4 + n);
-    this.view.setUint32(this.at, n, true);
-    this.at += 4;
+    if (this.at + 4 + n > this.buf.length) this.room(4 + n);
     const buf = this.buf;
-    const o = this.at;
-    if (n <= 32) for (let i = 0; i < n; i++) buf[o + i] = b[i]!;
+    let o = this.at;
+    buf[o++] = n & 0xff;
+    buf[o++] = (n >>> 8) & 0xff;
+    buf[o++] = (n >>> 16) & 0xff;
+    buf[o++] = n >>> 24;
+    if (n <= 16) for (let i = 0; i < n; i++) buf[o + i] = b[i]!;
     else buf.set(b, o);
-    this.at += n;
+    this.at = o + n;
   }
 }
 
-/** Decodes a batch written by RecordWriter; byte strings are Buffer views of `buffer` (kept alive by them). */
+/**
+ * Decodes a batch written by RecordWriter; byte strings are Uint8Array views of `buffer` (kept alive by them; a
+ * plain view costs less to make than a Buffer one, and consumers accept either).
+ */
 export function decodeRecords(buffer: ArrayBuffer, length: number, db: string, instance: string): DumpRecord[] {
-  const buf = Buffer.from(buffer, 0, length);
+  const buf = new Uint8Array(buffer, 0, length);
   const view = new DataView(buffer, 0, length);
   let at = 0;
   const out: DumpRecord[] = [];
@@ -174,10 +180,10 @@ export function decodeRecords(buffer: ArrayBuffer, length: number, db: string, i
     const v = num();
     return Number.isNaN(v) ? null : v;
   };
-  const bytes = (): Buffer => {
+  const bytes = (): Uint8Array => {
     const n = u32();
     if (at + n > length) throw new Error(`record batch truncated at ${at}`);
-    const b = buf.subarray(at, at + n);
+    const b = new Uint8Array(buffer, at, n);
     at += n;
     return b;
   };
@@ -191,7 +197,7 @@ export function decodeRecords(buffer: ArrayBuffer, length: number, db: string, i
     const kind = u8();
     const key = bytes();
     // Records of one key share its position object, as the in-thread readers' records do.
-    if (!pos || !key.equals(pos.key)) pos = { db, instance, key };
+    if (!pos || !bytesEqual(key, pos.key)) pos = { db, instance, key };
     switch (kind) {
       case KIND.string: {
         const value = bytes();
@@ -260,3 +266,4 @@ export function decodeRecords(buffer: ArrayBuffer, length: number, db: string, i
     return items;
   }
 }
+

@@ -32,7 +32,10 @@ export interface SnapshotOptions {
    * machine's available parallelism; 1 = decode in the task's thread).
    */
   decodeThreads?: number;
-  /** Dumps smaller than this many bytes are decoded in the task's thread (default 32 MiB; tests lower it). */
+  /**
+   * Dumps whose meta SSTs (≈ their key count) hold fewer bytes are decoded in the task's thread (default 32 MiB;
+   * tests lower it).
+   */
   minParallelBytes?: number;
   /**
    * Meta SST bytes per lane: an instance with more is cut into key ranges decoded apart (default 16 MiB, at most
