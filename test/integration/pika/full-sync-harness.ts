@@ -1,8 +1,6 @@
 // Helpers of the full-sync end-to-end tests: a worker run with full sync settings, waiting for the snapshots,
 // and the consumer-side check (snapshot topic, then binlog topic, replayed = the master's state).
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { PikaMaster } from '../../pika-master/index.ts';
 import { readAllCommitted, type CommittedRecord } from '../../helpers/kafka.ts';
 import type { SnapshotPikaEvent } from '../../../connector/pika/snapshot/index.ts';
@@ -13,11 +11,7 @@ import { readCheckpoint, type WorkerProcess } from '../../helpers/worker-process
 export const events = (records: CommittedRecord[]): SnapshotPikaEvent[] => records.map((r) => JSON.parse(r.value!.toString()) as SnapshotPikaEvent);
 
 export function fullSyncRun(master: PikaMaster, props: Record<string, string | number> = {}): PikaRun {
-  const run = pikaRun(master, { 'snapshot.mode': 'initial', 'pika.rsync.port': master.ports.rsync, 'snapshot.max.elements.per.event': 100, ...props });
-  // snapshot.dir inside the run's temp dir (the connector file is written already: append the key).
-  const dir = join(run.dir, 'dumps');
-  appendFileSync(run.connectorFile, `snapshot.dir=${dir}\n`);
-  return run;
+  return pikaRun(master, { 'snapshot.mode': 'initial', 'pika.rsync.port': master.ports.rsync, 'snapshot.max.elements.per.event': 100, ...props });
 }
 
 /** db0's committed snapshot position: the seq of its last committed snapshot event, 'done' after snapshot-end. */

@@ -3,8 +3,6 @@
 // binlog per test-master profile: e2e-full-sync-*.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startPikaMaster } from '../../pika-master/index.ts';
 import { rocksDbMissing } from '../../fixtures/rocksdb-gen/build.ts';
 import type { WorkerProcess } from '../../helpers/worker-process.ts';
@@ -17,7 +15,6 @@ const skip = rocksDbMissing() ?? false;
 test('legacy-3.0, snapshot.mode=always: TRYSYNC force → pushed dump; SIGKILL inside the snapshot → the restart resumes from the dump on disk, no new full sync', { skip, timeout: 120_000 }, async () => {
   const master = await startPikaMaster({ profile: 'legacy-3.0', timeScale: 4, serverId: 3 });
   const run = await legacyRun(master, { 'snapshot.mode': 'always', 'poll.max.records': 20 });
-  appendFileSync(run.connectorFile, `snapshot.dir=${join(run.dir, 'dumps')}\n`);
   const workers: WorkerProcess[] = [];
   try {
     for (let i = 0; i < 2000; i++) master.exec(0, ['SET', `k:${i}`, `v${i}`]);

@@ -45,6 +45,8 @@ export function pikaRun(master: PikaMaster, connectorProps: Record<string, strin
     'source.id': 'test-source',
     cluster,
     'snapshot.mode': 'never',
+    // Dumps and the rsync daemon's files inside the run's temp dir (the default is data/ under the working directory).
+    'snapshot.dir': join(dir, 'dumps'),
     'topic.creation.default.partitions': 3,
     ...connectorProps,
   });

@@ -2,8 +2,6 @@
 // what `sync.protocol=auto` must pick for it (log line and task status), which commands it supports, and the waits
 // that differ between PB masters (per-DB positions, acks) and legacy ones (one keyspace, resume points).
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startPikaMaster, type PikaMaster, type PikaMasterOptions } from '../../pika-master/index.ts';
 import type { WorkerProcess } from '../../helpers/worker-process.ts';
 import { WORKLOAD, type WorkloadCommand } from './pika-workload.ts';
@@ -49,7 +47,7 @@ export function startProfileMaster(c: ProfileCase, options: PikaMasterOptions = 
   return startPikaMaster({ profile: c.profile, ...(legacy ? { timeScale: 4 } : { dbs: c.dbs.length }), ...options });
 }
 
-/** A worker run against `master` with sync.protocol=auto and snapshot.dir inside the run's directory. */
+/** A worker run against `master` with sync.protocol=auto. */
 export interface ProfileRun extends PikaRun {
   c: ProfileCase;
   master: PikaMaster;
@@ -77,7 +75,6 @@ export async function profileRun(c: ProfileCase, master: PikaMaster, props: Reco
       ...base,
     });
   }
-  appendFileSync(run.connectorFile, `snapshot.dir=${join(run.dir, 'dumps')}\n`);
   return { ...run, c, master, replicaPort };
 }
 
