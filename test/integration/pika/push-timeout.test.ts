@@ -3,7 +3,8 @@
 // push its first file only. After snapshot.push.timeout.ms without progress the task fails with
 // PIKA_RSYNCD_PUSH_TIMEOUT naming the master, the daemon's port and module; the runtime restarts it (retriable), it
 // asks the master again and the second push completes: snapshot + binlog replayed = the master, every event once.
-// The timeout is counted in the task status (rsync_push.timeouts) and in /metrics.
+// The timeout is counted in the task status (rsync_push.timeouts) and in /metrics; on the legacy path the
+// snapshot-progress gauges are filled too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import type { WorkerProcess } from '../../helpers/worker-process.ts';
 import { parsePrometheusText, sampleValue } from '../../unit/runtime/metrics/prom-text.ts';
 import { checkReplay, waitSnapshotsDone } from './full-sync-harness.ts';
 import { legacyRun, waitLegacyCaughtUp } from './legacy-harness.ts';
-import { freeReplicaPort, killLeftoverDaemon, pikaRun, restUrl, taskStatus, waitCaughtUp, type PikaRun } from './pika-harness.ts';
+import { freeReplicaPort, killLeftoverDaemon, pikaRun, restUrl, sleep, taskStatus, waitCaughtUp, type PikaRun } from './pika-harness.ts';
 
 const skip = rocksDbMissing() ?? false;
 const TIMEOUT_MS = 2000;
@@ -85,6 +86,14 @@ test('legacy-3.0: the push stops after its first file → PIKA_RSYNCD_PUSH_TIMEO
     assert.match(pushes[0]!.error ?? '', /cut after the first file/);
     assert.deepEqual(master.legacy!.trysyncLog.filter((t) => t.reply.includes('wait')).length, 2, 'wait twice: a full sync each time');
     await checkCounted(run, worker, (s) => (s.replication as Record<string, unknown>).rsync_push);
+    // The gauges are sampled about once a second while the task polls.
+    for (let tries = 0; ; tries++) {
+      const metrics = parsePrometheusText(await (await fetch(`${await restUrl(worker)}/metrics`)).text());
+      const emitted = sampleValue(metrics, 'pika_source_snapshot_events_emitted', { db: 'db0' }) ?? 0;
+      if (emitted > 400) break;
+      assert.ok(tries < 100, `the legacy path fills the snapshot-progress gauges (events emitted: ${emitted})`);
+      await sleep(100);
+    }
     master.exec(0, ['SET', 'after', '1']);
     master.exec(0, ['SET', 'after', '2']);
     await waitLegacyCaughtUp(run, worker);
