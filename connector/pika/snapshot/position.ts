@@ -52,9 +52,13 @@ export interface LaneState {
   prev_key_b64: string | null;
 }
 
-/** Every lane's progress, serialised into the position's `lanes` string (cached: one lane changes per event). */
+/**
+ * Every lane's progress, serialised into the position's `lanes` string, once per event: so it is built by string
+ * concatenation (lane ids, data types and base64 need no JSON escaping) from one cached fragment per lane.
+ */
 export class LaneProgress {
-  private readonly parts = new Map<string, string>();
+  private readonly index = new Map<string, { at: number; quoted: string }>();
+  private readonly parts: string[] = [];
   private text: string | undefined;
 
   constructor(states: Map<string, LaneState | 'done'> = new Map()) {
@@ -62,17 +66,26 @@ export class LaneProgress {
   }
 
   set(id: string, s: LaneState): void {
-    this.parts.set(id, `${JSON.stringify(id)}:${JSON.stringify([s.data_type, s.key_b64, s.part, s.elements, s.key_done, s.prev_key_b64])}`);
-    this.text = undefined;
+    const prev = s.prev_key_b64 === null ? 'null' : `"${s.prev_key_b64}"`;
+    this.put(id, (quoted) => `${quoted}:["${s.data_type}","${s.key_b64}",${s.part},${s.elements},${s.key_done},${prev}]`);
   }
 
   done(id: string): void {
-    this.parts.set(id, `${JSON.stringify(id)}:"done"`);
-    this.text = undefined;
+    this.put(id, (quoted) => `${quoted}:"done"`);
   }
 
   toString(): string {
-    return (this.text ??= `{${[...this.parts.values()].join(',')}}`);
+    return (this.text ??= `{${this.parts.join(',')}}`);
+  }
+
+  private put(id: string, fragment: (quotedId: string) => string): void {
+    let lane = this.index.get(id);
+    if (lane === undefined) {
+      lane = { at: this.parts.length, quoted: JSON.stringify(id) };
+      this.index.set(id, lane);
+    }
+    this.parts[lane.at] = fragment(lane.quoted);
+    this.text = undefined;
   }
 }
 
