@@ -6,7 +6,7 @@
 // snapshot replayed with the binlog equals the master.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPikaMaster } from '../../pika-master/index.ts';
 import { rocksDbMissing } from '../../fixtures/rocksdb-gen/build.ts';
@@ -32,7 +32,6 @@ test('pb-3.4: SIGKILL twice during the rsync push and twice during snapshot emis
     'snapshot.mode': 'initial', 'pika.replica.ip': '127.0.0.1', 'pika.replica.port': replicaPort, 'pika.replica.rsync.bind': '127.0.0.1',
     'poll.max.records': 20, 'snapshot.push.timeout.ms': 5000,
   });
-  appendFileSync(run.connectorFile, `snapshot.dir=${join(run.dir, 'dumps')}\n`);
   const random = seededRandom(7);
   const workers: WorkerProcess[] = [];
   let written = 0;

@@ -7,8 +7,6 @@
 // snapshot-progress gauges are filled too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startPikaMaster } from '../../pika-master/index.ts';
 import { rocksDbMissing } from '../../fixtures/rocksdb-gen/build.ts';
 import type { WorkerProcess } from '../../helpers/worker-process.ts';
@@ -42,7 +40,6 @@ test('pb-3.4: DBSync accepted but the push never comes → PIKA_RSYNCD_PUSH_TIME
     'snapshot.mode': 'initial', 'pika.replica.ip': '127.0.0.1', 'pika.replica.port': replicaPort, 'pika.replica.rsync.bind': '127.0.0.1',
     'snapshot.push.timeout.ms': TIMEOUT_MS,
   });
-  appendFileSync(run.connectorFile, `snapshot.dir=${join(run.dir, 'dumps')}\n`);
   let worker: WorkerProcess | undefined;
   try {
     writeKeys((argv) => master.exec(0, argv), 200);
@@ -70,7 +67,6 @@ test('pb-3.4: DBSync accepted but the push never comes → PIKA_RSYNCD_PUSH_TIME
 test('legacy-3.0: the push stops after its first file → PIKA_RSYNCD_PUSH_TIMEOUT ("stopped half-way"), counted; the restart TRYSYNCs again, gets "wait" and a whole push', { skip, timeout: 120_000 }, async () => {
   const master = await startPikaMaster({ profile: 'legacy-3.0', timeScale: 4, serverId: 3, binlogFileSize: 32 * 1024 });
   const run = await legacyRun(master, { 'snapshot.push.timeout.ms': TIMEOUT_MS });
-  appendFileSync(run.connectorFile, `snapshot.dir=${join(run.dir, 'dumps')}\n`);
   let worker: WorkerProcess | undefined;
   try {
     writeKeys((argv) => master.exec(0, argv), 400);
