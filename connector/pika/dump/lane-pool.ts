@@ -19,7 +19,10 @@ export interface LaneBatch {
 
 export interface LaneReadOptions extends DumpReaderOptions {
   nowMs: number;
-  /** Worker threads decoding lanes at once (default: the machine's available parallelism); 1 = in this thread. */
+  /**
+   * Worker threads decoding lanes at once; 1 (default) = in this thread, 0 = the machine's available parallelism.
+   * (In one thread by default: on the 2-core machine measured so far the workers' overhead outweighed the gain.)
+   */
   threads?: number;
   /**
    * Lanes holding fewer meta SST bytes than this in all (few keys) are decoded in this thread: starting workers
@@ -46,7 +49,8 @@ export function defaultDecodeThreads(): number {
  * records stay in order). A consumer that stops early (`return`) stops the workers.
  */
 export async function* readLanes(dbDir: string, db: string, kind: DumpLayout['kind'], tasks: LaneTask[], opts: LaneReadOptions): AsyncGenerator<LaneBatch> {
-  const threads = Math.min(tasks.length, Math.max(1, Math.floor(opts.threads ?? defaultDecodeThreads())));
+  const wanted = opts.threads ?? 1;
+  const threads = Math.min(tasks.length, Math.max(1, Math.floor(wanted === 0 ? defaultDecodeThreads() : wanted)));
   const metaBytes = tasks.reduce((n, t) => n + t.lane.metaBytes, 0);
   if (threads <= 1 || metaBytes < (opts.minParallelBytes ?? DEFAULT_MIN_PARALLEL_BYTES)) {
     for (let i = 0; i < tasks.length; i++) {

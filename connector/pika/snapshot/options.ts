@@ -28,8 +28,8 @@ export interface SnapshotOptions {
   tsMs?: number;
   onWarning?: (message: string) => void;
   /**
-   * `snapshot.decode.threads`: worker threads decoding the dump's lanes (RocksDB instances) at once (default: the
-   * machine's available parallelism; 1 = decode in the task's thread).
+   * `snapshot.decode.threads`: worker threads decoding the dump's lanes (RocksDB instances, key ranges) at once;
+   * 1 (default) = decode in the task's thread; 0 = the machine's available parallelism.
    */
   decodeThreads?: number;
   /**

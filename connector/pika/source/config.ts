@@ -76,7 +76,7 @@ export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
     doc: 'true = delete a DB\'s downloaded dump (under snapshot.dir) once its snapshot-end event is committed to Kafka; false = keep it (e.g. to inspect it). Until that commit the dump is always kept, so a restarted snapshot resumes from the local copy',
     check: oneOf('true', 'false'),
   },
-  'snapshot.decode.threads': { default: '0', doc: 'worker threads decoding a downloaded dump\'s RocksDB instances at once (0 = one per CPU core; 1 = decode in the task\'s own thread); events of different instances then interleave, each key\'s events stay together and in order', check: intAtLeast(0, 64) },
+  'snapshot.decode.threads': { default: '1', doc: 'worker threads decoding a downloaded dump\'s RocksDB instances (and key ranges of big ones) at once: 1 = decode in the task\'s own thread (default: measured faster so far, see bench/fullsync-decode.ts), 0 = one per CPU core; with more than one, events of different lanes interleave, each key\'s events stay together and in order', check: intAtLeast(0, 64) },
   'snapshot.fetch.max.bytes.per.second': { default: '0', doc: 'throttle of the dump download (bytes/s, 0 = unlimited), to spare the master\'s disk and network like Pika\'s throttle-bytes-per-second', check: intAtLeast(0) },
   'snapshot.push.timeout.ms': {
     default: '300000',
@@ -131,8 +131,8 @@ export interface PikaSourceSettings {
   snapshotFetchBytesPerSecond: number;
   snapshotPushTimeoutMs: number;
   snapshotDownloadCleanup: boolean;
-  /** Undefined = one per CPU core. */
-  snapshotDecodeThreads: number | undefined;
+  /** 0 = one per CPU core. */
+  snapshotDecodeThreads: number;
   pollMaxRecords: number;
   pingIntervalMs: number;
   silenceTimeoutMs: number;
@@ -216,7 +216,7 @@ export function pikaSourceSettings(config: Record<string, string>): PikaSourceSe
     snapshotFetchBytesPerSecond: Number(get('snapshot.fetch.max.bytes.per.second')),
     snapshotPushTimeoutMs: Number(get('snapshot.push.timeout.ms')),
     snapshotDownloadCleanup: get('snapshot.download.cleanup') === 'true',
-    snapshotDecodeThreads: Number(get('snapshot.decode.threads')) || undefined,
+    snapshotDecodeThreads: Number(get('snapshot.decode.threads')),
     pollMaxRecords: Number(get('poll.max.records')),
     pingIntervalMs: Number(get('pika.ping.interval.ms')),
     silenceTimeoutMs: Number(get('pika.silence.timeout.ms')),

@@ -121,7 +121,7 @@ export class SnapshotPhase {
         maxElementsPerEvent: s.snapshotMaxElementsPerEvent,
         maxBytesPerEvent: s.snapshotMaxBytesPerEvent,
         oversizePolicy: s.snapshotOversizePolicy,
-        ...(s.snapshotDecodeThreads ? { decodeThreads: s.snapshotDecodeThreads } : {}),
+        decodeThreads: s.snapshotDecodeThreads,
         onWarning: (m) => this.onDumpWarning(db, m),
       },
       logger: this.deps.context.logger,
