@@ -3,6 +3,12 @@
 // down too (like Pika's own throttle-bytes-per-second).
 import type { RsyncTransport, RsyncTransportFactory } from '../rsync/index.ts';
 
+interface Held {
+  chunk: Uint8Array;
+  /** Date.now() at which the chunk may be handed on. */
+  releaseAt: number;
+}
+
 export function throttledTransport(inner: RsyncTransportFactory, bytesPerSecond: number): RsyncTransportFactory {
   if (bytesPerSecond <= 0) return inner;
   return async () => {
@@ -12,24 +18,34 @@ export function throttledTransport(inner: RsyncTransportFactory, bytesPerSecond:
     let dataListener: ((chunk: Uint8Array) => void) | undefined;
     let closeListener: ((err?: Error) => void) | undefined;
     let pendingClose: { err?: Error } | undefined;
-    let inFlight = 0;
-    const timers = new Set<NodeJS.Timeout>();
+    // Chunks are released strictly in arrival order by one timer. (One timer per chunk reordered them: a timer's
+    // start is the event loop's cached time, its delay came from Date.now(), so a chunk that arrived later in the
+    // same loop turn — after a pause — could get an earlier expiry than the one before it, which broke the frame
+    // stream: "rsync2 frame of 3560306182 bytes exceeds the limit".)
+    const held: Held[] = [];
+    let timer: NodeJS.Timeout | undefined;
     const finishClose = (): void => {
-      if (closed || !pendingClose || inFlight > 0) return;
+      if (closed || !pendingClose || held.length > 0) return;
       closed = true;
       closeListener?.(pendingClose.err);
+    };
+    const release = (): void => {
+      timer = undefined;
+      while (held.length > 0 && !closed) {
+        const wait = held[0]!.releaseAt - Date.now();
+        if (wait > 0) {
+          timer = setTimeout(release, wait);
+          return;
+        }
+        dataListener?.(held.shift()!.chunk);
+      }
+      finishClose();
     };
     t.onData((chunk) => {
       const copy = Uint8Array.from(chunk);
       releaseAt = Math.max(releaseAt, Date.now()) + (copy.length * 1000) / bytesPerSecond;
-      inFlight++;
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        inFlight--;
-        if (!closed) dataListener?.(copy);
-        finishClose();
-      }, Math.max(0, releaseAt - Date.now()));
-      timers.add(timer);
+      held.push({ chunk: copy, releaseAt });
+      if (!timer) timer = setTimeout(release, Math.max(0, held[0]!.releaseAt - Date.now()));
     });
     t.onClose((err) => {
       pendingClose = { err };
@@ -40,9 +56,9 @@ export function throttledTransport(inner: RsyncTransportFactory, bytesPerSecond:
       onData: (listener) => { dataListener = listener; },
       onClose: (listener) => { closeListener = listener; },
       close: () => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        inFlight = 0;
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        held.length = 0;
         t.close();
       },
     };
