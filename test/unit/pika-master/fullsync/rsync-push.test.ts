@@ -16,10 +16,11 @@ import { RsyncDaemon, pbPushModule, prepareReceiveDir, waitForPushedDump } from 
 import { rocksDbMissing } from '../../../fixtures/rocksdb-gen/build.ts';
 import { RawPbClient } from '../repl/pb-client.ts';
 import { collectDump } from './collect-dump.ts';
+import { quietLogger } from '../../../helpers/local-net.ts';
 
 type Msg = Record<string, any>;
 const request = (obj: Record<string, unknown>): Buffer => Buffer.from(InnerRequestType.encode(InnerRequestType.fromObject(obj)).finish());
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = quietLogger;
 
 /** A port p with p+1000 free too (the daemon's). */
 async function replicaPort(): Promise<number> {

@@ -9,19 +9,11 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '../../../../../runtime/api/index.ts';
+import { freePort, quietLogger } from '../../../../helpers/local-net.ts';
 import { PbPushReceiver, RsyncDaemonError, legacyMasterIp, pushTimeouts } from '../../../../../connector/pika/rsync-daemon/index.ts';
 import { trysync } from '../../../../../connector/pika/legacy/trysync-client.ts';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
-}
+const quiet = quietLogger;
 
 async function receiver(options: { legacy?: boolean; pushTimeoutMs: number; connector: string; onPushTimeout?(db: string, e: RsyncDaemonError): void }): Promise<{ r: PbPushReceiver; root: string; port: number }> {
   const root = mkdtempSync(join(tmpdir(), 'push-receiver-test-'));

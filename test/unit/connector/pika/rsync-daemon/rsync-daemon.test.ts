@@ -9,20 +9,12 @@ import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '../../../../../runtime/api/index.ts';
+import { freePort, quietLogger } from '../../../../helpers/local-net.ts';
 import {
   RsyncDaemon, RsyncDaemonError, checkReplicaEndpoint, pbPushModule, legacyPushModule, prepareReceiveDir, renderDaemonFiles, waitForPushedDump,
 } from '../../../../../connector/pika/rsync-daemon/index.ts';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
-}
+const quiet = quietLogger;
 
 /** `rsync -avP --bwlimit --password-file --port <local> rsync_user@host::<module>/<remote>`: what Pika's master runs. */
 function push(local: string, remote: string, port: number, passwordFile: string, module = 'document'): Promise<{ code: number; stderr: string }> {
