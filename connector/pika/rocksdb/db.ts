@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { comparatorByName, type UserComparator } from './comparators.ts';
+import { bytewiseComparator, comparatorByName, type UserComparator } from './comparators.ts';
 import { RocksDbFormatError } from './errors.ts';
 import { describeValueType, ValueType } from './internal-key.ts';
 import { MemIterator, MergingIterator, seekKeyFor, userKeyComparator, type InternalIterator, type Step } from './iterators.ts';
@@ -168,6 +168,8 @@ async function replayWals(dir: string, state: DbState, byId: Map<number, CfData>
 export class CfCursor {
   private readonly it: MergingIterator;
   private readonly cmp: (a: Uint8Array, aLen: number, b: Uint8Array, bLen: number) => number;
+  /** Bytewise order: two user keys are the same entry's exactly when their bytes are equal. */
+  private readonly bytewise: boolean;
   key: Uint8Array = new Uint8Array(0);
   value: Uint8Array = new Uint8Array(0);
   valid = false;
@@ -185,6 +187,7 @@ export class CfCursor {
   constructor(it: MergingIterator, cmp: UserComparator, onClose: () => Promise<void>) {
     this.it = it;
     this.cmp = userKeyComparator(cmp);
+    this.bytewise = cmp === bytewiseComparator;
     this.onClose = onClose;
   }
 
@@ -234,7 +237,7 @@ export class CfCursor {
     while (it.valid) {
       const kb = it.keyBuf;
       const userLen = it.keyLen - 8;
-      if (!this.skipping || this.cmp(kb, userLen, this.floorBuf, this.floorLen) !== 0) {
+      if (!this.skipping || !this.isFloor(kb, userLen)) {
         const type = kb[userLen]!;
         if (type === ValueType.value) {
           this.skipping = false;
@@ -255,6 +258,18 @@ export class CfCursor {
     }
     this.valid = false;
     return undefined;
+  }
+
+  /**
+   * Whether `buf[0, len)` is the floor key. Sorted keys next to each other mostly differ near their end, so the
+   * bytewise test compares lengths, then bytes from the end.
+   */
+  private isFloor(buf: Uint8Array, len: number): boolean {
+    if (!this.bytewise) return this.cmp(buf, len, this.floorBuf, this.floorLen) === 0;
+    if (len !== this.floorLen) return false;
+    const f = this.floorBuf;
+    for (let i = len - 1; i >= 0; i--) if (buf[i] !== f[i]) return false;
+    return true;
   }
 
   private remember(buf: Uint8Array, len: number): void {
