@@ -23,6 +23,11 @@ const SUFFIX = 16;
 
 /** EK(k): `00` → `00 01`, then the `00 00` delimiter. */
 export function encodeUserKey(key: Uint8Array): Uint8Array {
+  if (key.indexOf(0) < 0) {
+    const plain = new Uint8Array(key.length + 2);
+    plain.set(key);
+    return plain; // last two bytes already 0
+  }
   let zeros = 0;
   for (const b of key) if (b === 0) zeros++;
   const out = new Uint8Array(key.length + zeros + 2);
@@ -87,8 +92,13 @@ export function dataKeyPrefix(key: Uint8Array, version: bigint): Uint8Array {
 
 /** Data-record payload between the version and the 16-byte suffix (field / member / index / score‖member / id). */
 export function dataKeyTail(raw: Uint8Array, prefixLength: number): Uint8Array {
+  return raw.subarray(prefixLength, dataKeyTailEnd(raw, prefixLength));
+}
+
+/** Where `dataKeyTail` ends (the offset of the 16-byte suffix). */
+export function dataKeyTailEnd(raw: Uint8Array, prefixLength: number): number {
   if (raw.length < prefixLength + SUFFIX) throw new Error('data key shorter than prefix and suffix');
-  return raw.subarray(prefixLength, raw.length - SUFFIX);
+  return raw.length - SUFFIX;
 }
 
 /** Timestamps: bit 63 set = milliseconds in the low 63 bits, clear = seconds (4.0.0 data); 0 = none. */

@@ -7,6 +7,7 @@ import { DumpFormatError } from './errors.ts';
 import {
   dataKeyPrefix,
   dataKeyTail,
+  dataKeyTailEnd,
   decodeDataValue,
   decodeListIndex,
   decodeMetaKey,
@@ -79,7 +80,8 @@ export async function* readFloydInstance(
         } else if (m.count > 0) {
           const cf = DATA_CF[m.type];
           const start = { kind: 'key-start', pos, type: m.type, expireAtMs: m.expireAtMs, count: m.count, ...(m.stream ? { stream: m.stream } : {}) } as const;
-          yield* scanCollection(start, dataCursor(cf), dataKeyPrefix(key, m.version), elementDecoder(dir, pos, m, opts.onWarning), batch, `${dir} ${cf}`, opts);
+          const prefix = dataKeyPrefix(key, m.version);
+          yield* scanCollection(start, dataCursor(cf), prefix, elementDecoder(dir, pos, m, prefix.length, opts.onWarning), batch, `${dir} ${cf}`, opts);
         }
       }
       const p = meta.next();
@@ -100,8 +102,13 @@ const DATA_CF: Record<FloydCollectionMeta['type'], string> = {
 };
 
 /** Data key = prefix ‖ field/member/index/id ‖ reserve[16]; see floyd-format.ts for the values. */
-function elementDecoder(dir: string, pos: KeyPosition, m: FloydCollectionMeta, onWarning: DumpReaderOptions['onWarning']): ElementDecoder {
-  const prefixLength = dataKeyPrefix(pos.key, m.version).length;
+function elementDecoder(
+  dir: string,
+  pos: KeyPosition,
+  m: FloydCollectionMeta,
+  prefixLength: number,
+  onWarning: DumpReaderOptions['onWarning'],
+): ElementDecoder {
   switch (m.type) {
     case 'hash':
       return (k: Uint8Array, v: Uint8Array, out: Chunker<unknown>) => {
@@ -140,6 +147,5 @@ function elementDecoder(dir: string, pos: KeyPosition, m: FloydCollectionMeta, o
 
 /** A copy of the field / member part of a data key (`dataKeyTail`). */
 function copyTail(k: Uint8Array, prefixLength: number): Buffer {
-  const tail = dataKeyTail(k, prefixLength);
-  return copyBytes(k, prefixLength, prefixLength + tail.length);
+  return copyBytes(k, prefixLength, dataKeyTailEnd(k, prefixLength));
 }
