@@ -7,9 +7,14 @@ import type { CommittedRecord } from './types.ts';
  * Reads every committed record of a topic, from each partition's start to its high watermark as seen at the call
  * (read_committed). Transactional partitions end with control markers that consumers never see as records, so
  * progress is tracked by the last offset of each fetched batch (control markers and aborted records included).
+ *
+ * The end is the high watermark, not the last stable offset: another producer's transaction still open (or not yet
+ * aborted after a crash) holds the last stable offset below records committed after it began, such as the offsets a
+ * restarting task committed last. Stopping there would resume that task from older offsets and write its last
+ * transaction again. Reading to the high watermark waits until every transaction open at the call is decided.
  */
 export async function readCommittedTopic(kafka: Kafka, topic: string, timeoutMs: number): Promise<CommittedRecord[]> {
-  const admin = kafka.admin();
+  const admin = kafka.admin({ readUncommitted: true });
   await admin.connect();
   let targets: Map<number, bigint>;
   try {

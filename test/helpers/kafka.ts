@@ -108,37 +108,14 @@ function byPartitionThenOffset(a: CommittedRecord, b: CommittedRecord): number {
   return a.partition - b.partition || a.offset - b.offset;
 }
 
-// The high watermark needs a read_uncommitted ListOffsets, which kafkajs's admin cannot send (it always asks for
-// the last stable offset). kafkajs 2.2.4 (pinned, unmaintained) builds clusters through a private factory that takes
-// an isolation level; reaching it is brittle, so any change of its shape fails loudly here.
-interface OffsetCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addTargetTopic(topic: string): Promise<void>;
-  refreshMetadataIfNecessary(): Promise<void>;
-  findTopicPartitionMetadata(topic: string): Array<{ partitionId: number }>;
-  fetchTopicsOffset(topics: Array<{ topic: string; fromBeginning: boolean; partitions: Array<{ partition: number }> }>):
-    Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
-}
-
-const READ_UNCOMMITTED = 0;
-
 /** Per partition, the high watermark (end of the log including open and aborted transactions). */
 export async function highWatermarks(topic: string): Promise<Map<number, number>> {
-  const kafka = kafkaClient('pika-connect-test-offsets');
-  const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-  const create = factory && (kafka as unknown as Record<symbol, unknown>)[factory];
-  if (typeof create !== 'function') throw new Error('kafkajs internals changed: cannot fetch high watermarks');
-  const cluster = create({ isolationLevel: READ_UNCOMMITTED, allowAutoTopicCreation: false }) as OffsetCluster;
-  await cluster.connect();
+  const admin = kafkaClient('pika-connect-test-offsets').admin({ readUncommitted: true });
+  await admin.connect();
   try {
-    await cluster.addTargetTopic(topic);
-    await cluster.refreshMetadataIfNecessary();
-    const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId }));
-    const [result] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
-    return new Map((result?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
   } finally {
-    await cluster.disconnect();
+    await admin.disconnect();
   }
 }
 
