@@ -12,6 +12,7 @@ export const TROUBLESHOOTING_SECTIONS = {
   forcedOffsets: 'full-sync-after-forced-offsets',
   sizeLimits: 'invalid-message-and-size-limits',
   coordinatorLoad: 'coordinator-load-in-progress',
+  taskFailed: 'a-task-is-failed-or-keeps-restarting',
 } as const;
 
 export type TroubleshootingSection = keyof typeof TROUBLESHOOTING_SECTIONS;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { ConnectError } from '../api/errors.ts';
+import { docRef } from '../api/doc-ref.ts';
 import type { CommittedRecord } from './types.ts';
 
 /**
@@ -64,7 +65,7 @@ export async function readCommittedTopic(kafka: Kafka, topic: string, timeoutMs:
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ConnectError(`Timed out after ${timeoutMs} ms reading topic ${topic} to its end (read_committed); partitions still behind: ${[...remaining.keys()].join(',')}. An open transaction of another producer may be holding the last stable offset back.`, { code: 'READ_TIMEOUT', retriable: true })), timeoutMs);
+      timer = setTimeout(() => reject(new ConnectError(`Timed out after ${timeoutMs} ms reading topic ${topic} to its end (read_committed); partitions still behind: ${[...remaining.keys()].join(',')}. Another producer's transaction open since before the read keeps it from ending ${docRef('taskFailed')}`, { code: 'READ_TIMEOUT', retriable: true })), timeoutMs);
     });
     try {
       await Promise.race([done, timeout]);
