@@ -12,7 +12,7 @@ import {
   type BlackwidowInstance,
   type BlackwidowMeta,
 } from './blackwidow-format.ts';
-import { rangeStart, RecordBatch, scanCollection, type ElementDecoder } from './collection-scan.ts';
+import { CollectionScan, rangeStart, RecordBatch, type ElementDecoder } from './collection-scan.ts';
 import { DumpFormatError } from './errors.ts';
 import type { CollectionType, DumpReaderOptions, DumpRecord, KeyPosition } from './types.ts';
 
@@ -70,7 +70,11 @@ export async function* readBlackwidowInstance(
             const type = TYPE_OF[instance];
             const prefix = dataKeyPrefix(pos.key, m.version);
             const start = { kind: 'key-start', pos, type, expireAtMs: m.expireAtMs, count: m.count } as const;
-            yield* scanCollection(start, data!, prefix, elementDecoder(type, prefix.length, m), batch, dir, opts);
+            const scan = new CollectionScan(start, data!, prefix, elementDecoder(type, prefix.length, m), batch, dir, opts);
+            for (let s = scan.step(); s !== 'done'; s = scan.step()) {
+              if (s === 'full') yield batch.take();
+              else await s;
+            }
           }
         }
       }

@@ -47,38 +47,79 @@ export type ElementDecoder = (key: Uint8Array, value: Uint8Array, chunker: Chunk
  * The records of one live collection: `key-start`, its elements in data-key order (every data record under
  * `prefix` = key ‖ current version), in chunks, and `key-end`. A meta count that differs from what was found is
  * reported through `onWarning`. `where` names the column family in errors.
+ *
+ * A plain object stepped by the instance reader rather than a generator of its own: most collections are small
+ * and lie in a block already in memory, so a scan usually completes in one synchronous `step`. Drive it as
+ * `for (let s = scan.step(); s !== 'done'; s = scan.step()) { if (s === 'full') yield batch.take(); else await s; }`.
  */
-export async function* scanCollection(
-  start: KeyStartRecord,
-  cursor: CfCursor,
-  prefix: Uint8Array,
-  decode: ElementDecoder,
-  batch: RecordBatch,
-  where: string,
-  opts: DumpReaderOptions,
-): AsyncGenerator<DumpRecord[]> {
-  const { pos, type } = start;
-  batch.push(start, pos.key.length);
-  const chunker = new Chunker<unknown>(opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-  let p = cursor.seek(prefix);
-  if (p) await p;
-  while (cursor.valid && startsWith(cursor.key, prefix)) {
-    try {
-      decode(cursor.key, cursor.value, chunker);
-    } catch (err) {
-      throw new DumpFormatError(where, `bad ${type} data record: ${(err as Error).message}`, cursor.key, err);
+export class CollectionScan {
+  private readonly start: KeyStartRecord;
+  private readonly cursor: CfCursor;
+  private readonly prefix: Uint8Array;
+  private readonly decode: ElementDecoder;
+  private readonly batch: RecordBatch;
+  private readonly where: string;
+  private readonly opts: DumpReaderOptions;
+  private readonly chunker: Chunker<unknown>;
+  /** A cursor step to await before going on (the first seek). */
+  private pending: Promise<void> | undefined;
+  /** The cursor stays on an element already decoded (the batch was handed over first). */
+  private advance = false;
+  private finished = false;
+
+  constructor(start: KeyStartRecord, cursor: CfCursor, prefix: Uint8Array, decode: ElementDecoder, batch: RecordBatch, where: string, opts: DumpReaderOptions) {
+    this.start = start;
+    this.cursor = cursor;
+    this.prefix = prefix;
+    this.decode = decode;
+    this.batch = batch;
+    this.where = where;
+    this.opts = opts;
+    this.chunker = new Chunker<unknown>(opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    batch.push(start, start.pos.key.length);
+    this.pending = cursor.seek(prefix);
+  }
+
+  /**
+   * Goes on synchronously as far as it can: `'full'` when the batch must be taken (then step again), a promise
+   * when a block must be read (await it, then step again), `'done'` once `key-end` is in the batch.
+   */
+  step(): Promise<void> | 'full' | 'done' {
+    if (this.finished) return 'done';
+    const pending = this.pending;
+    if (pending) {
+      this.pending = undefined;
+      return pending;
     }
-    const full = chunker.takeFull();
-    if (full && batch.push(elements(start, full.items), full.bytes)) yield batch.take();
-    p = cursor.next();
-    if (p) await p;
+    const { cursor, prefix, chunker, batch, start } = this;
+    if (this.advance) {
+      this.advance = false;
+      const p = cursor.next();
+      if (p) return p;
+    }
+    while (cursor.valid && startsWith(cursor.key, prefix)) {
+      try {
+        this.decode(cursor.key, cursor.value, chunker);
+      } catch (err) {
+        throw new DumpFormatError(this.where, `bad ${start.type} data record: ${(err as Error).message}`, cursor.key, err);
+      }
+      const full = chunker.takeFull();
+      if (full && batch.push(elements(start, full.items), full.bytes)) {
+        this.advance = true;
+        return 'full';
+      }
+      const p = cursor.next();
+      if (p) return p;
+    }
+    this.finished = true;
+    const rest = chunker.flush();
+    if (rest) batch.push(elements(start, rest.items), rest.bytes);
+    const { pos, type } = start;
+    if (chunker.emitted !== start.count) {
+      this.opts.onWarning?.(`${this.where}: ${type} key ${Buffer.from(pos.key).toString('hex')} meta count ${start.count}, found ${chunker.emitted} elements`);
+    }
+    return batch.push({ kind: 'key-end', pos, type, emitted: chunker.emitted }, 0) ? 'full' : 'done';
   }
-  const rest = chunker.flush();
-  if (rest) batch.push(elements(start, rest.items), rest.bytes);
-  if (chunker.emitted !== start.count) {
-    opts.onWarning?.(`${where}: ${type} key ${Buffer.from(pos.key).toString('hex')} meta count ${start.count}, found ${chunker.emitted} elements`);
-  }
-  if (batch.push({ kind: 'key-end', pos, type, emitted: chunker.emitted }, 0)) yield batch.take();
 }
 
 function elements(start: KeyStartRecord, items: unknown[]): ElementsRecord {

@@ -83,10 +83,21 @@ export function decodeMetaKey(raw: Uint8Array): { key: Uint8Array; intact: boole
 
 /** Prefix shared by all data records of one key version: 00×8 ‖ EK(key) ‖ version u64 LE. */
 export function dataKeyPrefix(key: Uint8Array, version: bigint): Uint8Array {
-  const ek = encodeUserKey(key);
-  const out = new Uint8Array(PREFIX + ek.length + 8);
-  out.set(ek, PREFIX);
-  new DataView(out.buffer).setBigUint64(PREFIX + ek.length, version, true);
+  let zeros = 0;
+  for (let i = 0; i < key.length; i++) if (key[i] === 0) zeros++;
+  const out = new Uint8Array(PREFIX + key.length + zeros + 2 + 8);
+  let o = PREFIX;
+  for (let i = 0; i < key.length; i++) {
+    const b = key[i]!;
+    out[o++] = b;
+    if (b === 0) out[o++] = 1;
+  }
+  o += 2; // the 00 00 delimiter
+  // Byte by byte: a DataView would move this small on-heap array's bytes to a new ArrayBuffer.
+  let lo = Number(version & 0xffffffffn);
+  let hi = Number(version >> 32n);
+  for (let i = 0; i < 4; i++, lo >>>= 8) out[o + i] = lo & 0xff;
+  for (let i = 4; i < 8; i++, hi >>>= 8) out[o + i] = hi & 0xff;
   return out;
 }
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { compareBytes, copyBytes } from '../rocksdb/coding.ts';
 import { ReadOnlyDb, type CfCursor } from '../rocksdb/db.ts';
 import type { Chunker } from './chunker.ts';
-import { rangeStart, RecordBatch, scanCollection, type ElementDecoder } from './collection-scan.ts';
+import { CollectionScan, rangeStart, RecordBatch, type ElementDecoder } from './collection-scan.ts';
 import { DumpFormatError } from './errors.ts';
 import {
   dataKeyPrefix,
@@ -81,7 +81,11 @@ export async function* readFloydInstance(
           const cf = DATA_CF[m.type];
           const start = { kind: 'key-start', pos, type: m.type, expireAtMs: m.expireAtMs, count: m.count, ...(m.stream ? { stream: m.stream } : {}) } as const;
           const prefix = dataKeyPrefix(key, m.version);
-          yield* scanCollection(start, dataCursor(cf), prefix, elementDecoder(dir, pos, m, prefix.length, opts.onWarning), batch, `${dir} ${cf}`, opts);
+          const scan = new CollectionScan(start, dataCursor(cf), prefix, elementDecoder(dir, pos, m, prefix.length, opts.onWarning), batch, `${dir} ${cf}`, opts);
+          for (let s = scan.step(); s !== 'done'; s = scan.step()) {
+            if (s === 'full') yield batch.take();
+            else await s;
+          }
         }
       }
       const p = meta.next();
