@@ -1,7 +1,9 @@
 /**
  * Snappy raw-block decompression (format: varint uncompressed length, then literal/copy elements; see
  * google/snappy `format_description.txt`). Throws on malformed input. The output is allocated once at the length
- * the header announces; short runs are copied byte by byte (cheaper than a subarray view), long ones natively.
+ * the header announces. Runs are copied four bytes at a time through DataViews (a copy whose offset is >= 4 reads
+ * only bytes already written), the rest of a run byte by byte; only literals longer than 128 bytes are copied
+ * natively (a subarray view costs more than the loop below that).
  */
 export function snappyUncompress(src: Uint8Array): Uint8Array {
   const srcLen = src.length;
@@ -14,6 +16,8 @@ export function snappyUncompress(src: Uint8Array): Uint8Array {
     if ((b & 0x80) === 0) break;
   }
   const out = new Uint8Array(len);
+  const ov = new DataView(out.buffer);
+  const sv = new DataView(src.buffer, src.byteOffset, srcLen);
   let o = 0;
   while (pos < srcLen) {
     const tag = src[pos++]!;
@@ -29,8 +33,11 @@ export function snappyUncompress(src: Uint8Array): Uint8Array {
       }
       n += 1;
       if (pos + n > srcLen || o + n > len) throw new Error('snappy: literal overruns buffer');
-      if (n <= 32) for (let i = 0; i < n; i++) out[o + i] = src[pos + i]!;
-      else out.set(src.subarray(pos, pos + n), o);
+      if (n <= 128) {
+        let i = 0;
+        for (; i + 4 <= n; i += 4) ov.setUint32(o + i, sv.getUint32(pos + i, true), true);
+        for (; i < n; i++) out[o + i] = src[pos + i]!;
+      } else out.set(src.subarray(pos, pos + n), o);
       pos += n;
       o += n;
       continue;
@@ -53,8 +60,12 @@ export function snappyUncompress(src: Uint8Array): Uint8Array {
       pos += 4;
     }
     if (offset === 0 || offset > o || o + n > len) throw new Error('snappy: bad copy offset');
-    if (offset >= n && n > 16) out.copyWithin(o, o - offset, o - offset + n);
-    else for (let i = 0; i < n; i++) out[o + i] = out[o + i - offset]!;
+    if (offset >= 4) {
+      let i = 0;
+      const s = o - offset;
+      for (; i + 4 <= n; i += 4) ov.setUint32(o + i, ov.getUint32(s + i, true), true);
+      for (; i < n; i++) out[o + i] = out[s + i]!;
+    } else for (let i = 0; i < n; i++) out[o + i] = out[o + i - offset]!;
     o += n;
   }
   if (o !== len) throw new Error(`snappy: produced ${o} bytes, header said ${len}`);
