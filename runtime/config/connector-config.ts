@@ -25,6 +25,8 @@ export interface ConnectorConfig {
   /** Unset: the worker's offset.flush.interval.ms applies. */
   transactionBoundaryIntervalMs?: number;
   topicCreationEnable: boolean;
+  /** Task and converters on a worker thread of their own (task.thread.enable). */
+  taskThreadEnable: boolean;
   /** Listed groups in order, then 'default' (matches everything). */
   topicCreationGroups: TopicCreationGroup[];
   /** `producer.override.*` without the prefix. */
@@ -177,6 +179,7 @@ function checkConnector(
     transactionBoundary: v.get('transaction.boundary') as ConnectorConfig['transactionBoundary'],
     ...optional('transactionBoundaryIntervalMs', boundaryInterval),
     topicCreationEnable: v.get('topic.creation.enable') as boolean,
+    taskThreadEnable: v.get('task.thread.enable') as boolean,
     topicCreationGroups: topics.groups,
     producerOverrides: stripPrefix(props, 'producer.override.'),
     errorsRetryTimeoutMs: v.get('errors.retry.timeout') as number,

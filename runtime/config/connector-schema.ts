@@ -32,6 +32,12 @@ export const connectorSchema: ConfigSchema = {
         + 'Only valid with transaction.boundary=interval.',
     },
     {
+      name: 'task.thread.enable', format: f.boolean, default: 'false',
+      doc: 'Run each task and its key/value converters (poll, conversion, dead-letter decisions) on a worker thread of '
+        + 'its own; the main thread keeps only the Kafka producer, the transactions and the offsets, so the two halves '
+        + 'use two cores. Exactly-once is unchanged. Bundled connectors only.',
+    },
+    {
       name: 'topic.creation.enable', format: f.boolean, default: 'true',
       doc: 'Create missing topics before writing to them, with the settings of the first matching topic creation group.',
     },

@@ -8,6 +8,11 @@ import { backoffDelay, sleep } from '../util/backoff.ts';
 import type { ConnectorConfig, WorkerConfig } from '../config/index.ts';
 import { TaskSupervisor, type TaskStatus } from './task-supervisor.ts';
 import { TopicManager } from './topic-manager.ts';
+import type { ErrorHandlingSettings } from './dead-letter.ts';
+import type { ThreadedTaskSpec } from './threaded-task/protocol.ts';
+
+/** task.thread.enable: converted batches a task thread may post ahead of the Kafka thread. */
+const THREAD_BATCHES_IN_FLIGHT = 2;
 
 export type ConnectorState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'STOPPED';
 /** What the operator asked for (Kafka Connect's target state). */
@@ -193,6 +198,19 @@ export class ConnectorRunner {
       groups: config.topicCreationGroups,
     });
     const taskConfigs = connector.taskConfigs(config.tasksMax);
+    const errors: ErrorHandlingSettings = {
+      tolerance: config.errorsTolerance,
+      ...(config.dlqTopic ? { deadLetterTopic: config.dlqTopic } : {}),
+      contextHeaders: config.dlqContextHeaders,
+      logErrors: config.errorsLogEnable,
+      maxRecordBytes: maxRecordBytes({ ...worker.producerProps, ...config.producerOverrides }),
+    };
+    const thread: ThreadedTaskSpec | undefined = config.taskThreadEnable
+      ? {
+        connectorClass: config.connectorClass, connectorProps: config.props, errors, maxBatchesInFlight: THREAD_BATCHES_IN_FLIGHT,
+        keyConverter: this.converterSpec(true), valueConverter: this.converterSpec(false),
+      }
+      : undefined;
     this.tasks = taskConfigs.map((taskConfig, taskId) => new TaskSupervisor({
       connectorName: config.name,
       taskId,
@@ -204,13 +222,7 @@ export class ConnectorRunner {
       transactionBoundary: config.transactionBoundary,
       transactionBoundaryIntervalMs: config.transactionBoundaryIntervalMs ?? worker.offsetFlushIntervalMs,
       checkpointDir: worker.offsetCheckpointDir,
-      errors: {
-        tolerance: config.errorsTolerance,
-        ...(config.dlqTopic ? { deadLetterTopic: config.dlqTopic } : {}),
-        contextHeaders: config.dlqContextHeaders,
-        logErrors: config.errorsLogEnable,
-        maxRecordBytes: maxRecordBytes({ ...worker.producerProps, ...config.producerOverrides }),
-      },
+      errors,
     }, {
       client: deps.client,
       createTask: () => connector.createTask(),
@@ -219,6 +231,7 @@ export class ConnectorRunner {
       logger: this.logger.child({ task: taskId }),
       restartBackoffMaxMs: worker.connectorRestartBackoffMaxMs,
       ...(deps.connectorMetrics ? { connectorMetrics: deps.connectorMetrics(config.name, taskId) } : {}),
+      ...(thread ? { thread } : {}),
     }));
     this.state = 'RUNNING';
     this.trace = undefined;
@@ -229,12 +242,19 @@ export class ConnectorRunner {
     }
   }
 
+  /** The connector's own key/value converter and its settings, else the worker's. */
+  private converterSpec(isKey: boolean): { name: string; props: Record<string, string> } {
+    const { config, worker } = this;
+    const ownName = isKey ? config.keyConverter : config.valueConverter;
+    const name = ownName ?? (isKey ? worker.keyConverter : worker.valueConverter);
+    const props = ownName ? (isKey ? config.keyConverterProps : config.valueConverterProps) : (isKey ? worker.keyConverterProps : worker.valueConverterProps);
+    return { name, props };
+  }
+
   private async createConverters(): Promise<{ key: Converter; value: Converter }> {
-    const { config, worker, deps } = this;
+    const { config, deps } = this;
     const make = async (isKey: boolean): Promise<Converter> => {
-      const ownName = isKey ? config.keyConverter : config.valueConverter;
-      const name = ownName ?? (isKey ? worker.keyConverter : worker.valueConverter);
-      const props = ownName ? (isKey ? config.keyConverterProps : config.valueConverterProps) : (isKey ? worker.keyConverterProps : worker.valueConverterProps);
+      const { name, props } = this.converterSpec(isKey);
       const converter = deps.plugins.converter(name, `${isKey ? 'key' : 'value'}.converter of ${config.name}`).create();
       await converter.configure(props, isKey);
       return converter;

@@ -2,7 +2,7 @@ import type { SourceRecord } from '../api/record.ts';
 import { ConnectError, type Stage } from '../api/errors.ts';
 import { docRef } from '../api/doc-ref.ts';
 import type { OutgoingRecord } from '../kafka/types.ts';
-import type { RuntimeLogger } from '../util/logger.ts';
+import type { Logger } from '../api/task.ts';
 import type { TaskMetrics } from './task-metrics.ts';
 import { jsonBytes } from '../converters/json.ts';
 
@@ -41,7 +41,7 @@ export class DeadLetterRouter {
   constructor(
     private readonly settings: ErrorHandlingSettings,
     private readonly where: { connector: string; task: number },
-    private readonly logger: RuntimeLogger,
+    private readonly logger: Logger,
     private readonly metrics: TaskMetrics,
   ) {}
 

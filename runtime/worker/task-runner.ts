@@ -1,7 +1,6 @@
 import type { Converter } from '../api/converter.ts';
 import type { SourceRecord, SourceOffset, SourcePartition } from '../api/record.ts';
 import type { SourceTask, SourceTaskContext, TaskConfig, TaskMetricsFacade } from '../api/task.ts';
-import { ConnectError } from '../api/errors.ts';
 import type { KafkaClient, OutgoingRecord, TransactionalProducer } from '../kafka/types.ts';
 import { ConnectorOffsets, loadConnectorOffsets, offsetRecords, type OffsetEntry } from '../storage/offset-store.ts';
 import { partitionId } from '../storage/offset-codec.ts';
@@ -12,6 +11,7 @@ import type { TopicManager } from './topic-manager.ts';
 import { TaskMetrics } from './task-metrics.ts';
 import type { PauseGate } from './pause-gate.ts';
 import { DeadLetterRouter, type ErrorHandlingSettings } from './dead-letter.ts';
+import { convertRecords } from './record-conversion.ts';
 
 /** What one poll returned, converted. */
 interface Batch {
@@ -21,7 +21,6 @@ interface Batch {
 
 /** Records converted between two turns of the event loop. */
 const YIELD_EVERY = 200;
-const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const EMPTY_BATCH: Batch = { records: [], outgoing: [] };
 
@@ -209,56 +208,10 @@ export class TaskRunner {
     this.metrics.recordWrite(records.length, this.now());
   }
 
-  /**
-   * Converts every record; a record that cannot go out as is (unconvertible, too large, or marked by its connector)
-   * is replaced by what the dead-letter router decides. Its offset advances either way.
-   */
   private async convert(records: SourceRecord[]): Promise<OutgoingRecord[]> {
     const { keyConverter, valueConverter } = this.deps;
-    const out: OutgoingRecord[] = [];
-    const receivedAt = this.now();
-    const reroute = (r: SourceRecord, stage: 'poll' | 'convert' | 'produce', reason: string, error?: unknown): void => {
-      const replacement = this.deadLetters.route(r, stage, reason, error);
-      if (replacement) out.push(replacement);
-    };
-    for (let i = 0; i < records.length; i++) {
-      // Let the producer's network work (the transaction in flight) run between slices of this CPU-bound loop.
-      if (i > 0 && i % YIELD_EVERY === 0) await yieldToIo();
-      const r = records[i]!;
-      if (r.filteredBy !== undefined) {
-        this.metrics.recordsFiltered++;
-        continue;
-      }
-      if (r.deadLetterReason !== undefined) {
-        reroute(r, 'poll', r.deadLetterReason);
-        continue;
-      }
-      let key: Buffer | null;
-      let value: Buffer | null;
-      try {
-        const k = keyConverter.fromConnectData(r.topic, r.key, r);
-        key = k instanceof Promise ? await k : k;
-        const v = valueConverter.fromConnectData(r.topic, r.value, r);
-        value = v instanceof Promise ? await v : v;
-      } catch (error) {
-        const reason = `Could not convert a record for topic ${r.topic} (source offset ${JSON.stringify(r.sourceOffset)}): ${(error as Error).message}`;
-        // A retriable failure (e.g. the schema registry is down) is retried, never tolerated: nothing may pass it.
-        if ((error as ConnectError).retriable) throw new ConnectError(reason, { code: 'CONVERSION', stage: 'convert', retriable: true, cause: error });
-        reroute(r, 'convert', reason, error);
-        continue;
-      }
-      const tooLarge = this.deadLetters.oversize(key, value);
-      if (tooLarge) {
-        reroute(r, 'produce', `${tooLarge} for topic ${r.topic} (source offset ${JSON.stringify(r.sourceOffset)})`);
-        continue;
-      }
-      const rec: OutgoingRecord = { topic: r.topic, key, value, timestamp: r.timestamp ?? receivedAt };
-      if (r.kafkaPartition !== undefined) rec.partition = r.kafkaPartition;
-      if (r.partitionKey !== undefined) rec.partitionKey = typeof r.partitionKey === 'string' ? Buffer.from(r.partitionKey) : r.partitionKey;
-      if (r.headers) rec.headers = r.headers;
-      out.push(rec);
-    }
-    return out;
+    // Yields between slices so the producer's network work (the transaction in flight) runs alongside.
+    return convertRecords(records, { keyConverter, valueConverter, deadLetters: this.deadLetters, metrics: this.metrics }, this.now(), { yieldEvery: YIELD_EVERY });
   }
 
   private boundaryReached(): boolean {

@@ -9,6 +9,9 @@ import { ConnectError } from '../api/errors.ts';
 import { TaskMetrics } from './task-metrics.ts';
 import { PauseGate } from './pause-gate.ts';
 import type { TopicManager } from './topic-manager.ts';
+import type { ThreadedTaskSpec } from './threaded-task/protocol.ts';
+import { ThreadedTask } from './threaded-task/threaded-task.ts';
+import { PreparedBytesConverter } from './threaded-task/prepared-converter.ts';
 
 export type TaskState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'RESTARTING' | 'STOPPED';
 
@@ -28,6 +31,8 @@ export interface TaskSupervisorDeps {
   logger: RuntimeLogger;
   restartBackoffMaxMs: number;
   connectorMetrics?: TaskMetricsFacade;
+  /** task.thread.enable: the task and its converters run on a worker thread; this thread keeps the Kafka side. */
+  thread?: ThreadedTaskSpec;
 }
 
 /**
@@ -89,10 +94,11 @@ export class TaskSupervisor {
     const signal = this.stopController.signal;
     let consecutiveFailures = 0;
     while (!signal.aborted) {
-      const { key, value } = await this.deps.createConverters();
+      const thread = this.deps.thread;
+      const { key, value } = thread ? { key: new PreparedBytesConverter(), value: new PreparedBytesConverter() } : await this.deps.createConverters();
       this.runner = new TaskRunner(this.settings, {
         client: this.deps.client,
-        createTask: this.deps.createTask,
+        createTask: thread ? () => new ThreadedTask(thread, { metrics: this.metrics }) : this.deps.createTask,
         keyConverter: key,
         valueConverter: value,
         topics: this.deps.topics,

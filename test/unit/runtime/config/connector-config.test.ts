@@ -30,6 +30,7 @@ test('a minimal connector file gets the runtime defaults and keeps every key for
     errorsTolerance: 'none',
     dlqContextHeaders: false,
     errorsLogEnable: false,
+    taskThreadEnable: false,
     props: { name: 'pika-source', 'connector.class': 'PikaSource', 'pika.host': '127.0.0.1' },
   });
   assert.deepEqual(cfg.topicCreationGroups.map((g) => [g.name, g.replicationFactor, g.partitions]), [['default', -1, -1]]);
