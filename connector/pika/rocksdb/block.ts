@@ -60,6 +60,15 @@ export class BlockIter {
   valueEnd = 0;
   /** True when the key shares a prefix with the previous one; delta-encoded index values are then a size delta. */
   sharesKey = false;
+  /** Set by the owner when keys are internal keys (user key ‖ 8-byte tag): `next` then sets `repeatsUserKey`. */
+  trackUserKeys = false;
+  /**
+   * After `next`: the entry's user key is byte for byte the one of the entry decoded just before it (in this block,
+   * or the last one of the block before `reset`). Meaningful after a step from an entry, not after a seek.
+   */
+  repeatsUserKey = false;
+  /** Length of the key last decoded into `keyBuf` (kept across `reset`, unlike `keyLen`); -1 before any. */
+  private lastLen = -1;
 
   constructor(block?: Block, deltaValues = false) {
     this.deltaValues = deltaValues;
@@ -156,6 +165,8 @@ export class BlockIter {
     }
     const keyLen = shared + nonShared;
     let kb = this.keyBuf;
+    // Compared before the new bytes overwrite the previous key: its first `shared` bytes are the new key's too.
+    if (this.trackUserKeys) this.repeatsUserKey = keyLen === this.lastLen && keyLen >= 8 && sameTail(kb, d, p, shared, keyLen - 8);
     if (keyLen > kb.length) {
       const grown = new Uint8Array(Math.max(keyLen, kb.length * 2));
       grown.set(kb.subarray(0, shared));
@@ -164,6 +175,7 @@ export class BlockIter {
     if (nonShared <= 32) for (let i = 0; i < nonShared; i++) kb[shared + i] = d[p + i]!;
     else kb.set(d.subarray(p, p + nonShared), shared);
     this.keyLen = keyLen;
+    this.lastLen = keyLen;
     p += nonShared;
     this.sharesKey = shared !== 0;
     if (this.deltaValues) {
@@ -181,6 +193,12 @@ export class BlockIter {
     }
     this.nextOffset = p;
   }
+}
+
+/** Whether `d[p, p + userLen - shared)` equals `kb[shared, userLen)`, compared from the end. */
+function sameTail(kb: Uint8Array, d: Uint8Array, p: number, shared: number, userLen: number): boolean {
+  for (let i = userLen - 1; i >= shared; i--) if (d[p + i - shared] !== kb[i]) return false;
+  return true;
 }
 
 function readVarint(d: Uint8Array, p: number): { value: number; next: number } {

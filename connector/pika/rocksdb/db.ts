@@ -174,8 +174,10 @@ export class CfCursor {
   value: Uint8Array = new Uint8Array(0);
   valid = false;
   /**
-   * The last user key passed (`skipping`: its remaining entries are being skipped) or sought (`sought`: entries
-   * before it were skipped). No entry above it has been passed, so a seek beyond it may move forward only.
+   * Other comparators than bytewise (whose equal keys need not be equal bytes): the last user key passed
+   * (`skipping`: its remaining entries are being skipped) or sought (`sought`: entries before it were skipped). No
+   * entry above it has been passed, so a seek beyond it may move forward only. Bytewise cursors keep no copy: the
+   * iterators tell when an entry repeats the previous user key, and a forward seek is one from the current key on.
    */
   private floorBuf = new Uint8Array(64);
   private floorLen = -1;
@@ -207,11 +209,14 @@ export class CfCursor {
   /** Positions at the first live user key >= `userKey`. */
   seek(userKey: Uint8Array): Step {
     let forward = false;
-    if (this.floorLen >= 0) {
+    if (this.bytewise) {
+      // Every entry passed is below the current (live, newest) entry of the current key.
+      forward = this.valid && this.cmp(userKey, userKey.length, this.key, this.key.length) >= 0;
+    } else if (this.floorLen >= 0) {
       const c = this.cmp(userKey, userKey.length, this.floorBuf, this.floorLen);
       forward = c > 0 || (c === 0 && this.sought && !this.skipping);
     }
-    this.remember(userKey, userKey.length);
+    if (!this.bytewise) this.remember(userKey, userKey.length);
     this.sought = true;
     this.skipping = false;
     const p = this.it.seek(seekKeyFor(userKey), forward);
@@ -224,7 +229,7 @@ export class CfCursor {
       this.valid = false;
       return undefined;
     }
-    this.remember(it.keyBuf, it.keyLen - 8);
+    if (!this.bytewise) this.remember(it.keyBuf, it.keyLen - 8);
     this.sought = false;
     this.skipping = true;
     const p = it.next();
@@ -249,7 +254,7 @@ export class CfCursor {
         if (type !== ValueType.deletion && type !== ValueType.singleDeletion) {
           throw new RocksDbFormatError(it.source, `holds an entry of type ${describeValueType(type)}, which Pika never writes`);
         }
-        this.remember(kb, userLen);
+        if (!this.bytewise) this.remember(kb, userLen);
         this.sought = false;
         this.skipping = true;
       }
@@ -261,15 +266,12 @@ export class CfCursor {
   }
 
   /**
-   * Whether `buf[0, len)` is the floor key. Sorted keys next to each other mostly differ near their end, so the
-   * bytewise test compares lengths, then bytes from the end.
+   * Whether `buf[0, len)` (the entry just stepped to) is the key being skipped. While skipping, every entry passed
+   * since the floor has had the floor's user key, so in bytewise order this is "repeats the previous user key".
    */
   private isFloor(buf: Uint8Array, len: number): boolean {
-    if (!this.bytewise) return this.cmp(buf, len, this.floorBuf, this.floorLen) === 0;
-    if (len !== this.floorLen) return false;
-    const f = this.floorBuf;
-    for (let i = len - 1; i >= 0; i--) if (buf[i] !== f[i]) return false;
-    return true;
+    if (this.bytewise) return this.it.repeatsUserKey;
+    return this.cmp(buf, len, this.floorBuf, this.floorLen) === 0;
   }
 
   private remember(buf: Uint8Array, len: number): void {

@@ -19,6 +19,11 @@ export interface InternalIterator {
   readonly keyBuf: Uint8Array;
   readonly keyLen: number;
   readonly value: Uint8Array;
+  /**
+   * After `next`: the new entry's user key equals, byte for byte, the one of the entry `next` moved from (an older
+   * version of the same key). Not meaningful after a seek.
+   */
+  readonly repeatsUserKey: boolean;
   seekToFirst(): Promise<void>;
   /** First entry with internal key >= target. */
   seek(target: Uint8Array): Step;
@@ -52,6 +57,13 @@ function compareBytewise(a: Uint8Array, aLen: number, b: Uint8Array, bLen: numbe
     if (d !== 0) return d < 0 ? -1 : 1;
   }
   return aLen === bLen ? 0 : aLen < bLen ? -1 : 1;
+}
+
+/** Byte equality of the user keys of internal keys `a[0, aLen)` and `b[0, bLen)`, compared from the end. */
+function sameUserKey(a: Uint8Array, aLen: number, b: Uint8Array, bLen: number): boolean {
+  if (aLen !== bLen) return false;
+  for (let i = aLen - 9; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** An internal key that sorts before every entry of `userKey` (maximum sequence and type). */
@@ -89,6 +101,13 @@ export class MemIterator implements InternalIterator {
   get value(): Uint8Array {
     return this.entries[this.pos]!.value;
   }
+  get repeatsUserKey(): boolean {
+    const p = this.pos;
+    if (p === 0 || p >= this.entries.length) return false;
+    const a = this.entries[p - 1]!.key;
+    const b = this.entries[p]!.key;
+    return sameUserKey(a, a.length, b, b.length);
+  }
   async seekToFirst(): Promise<void> {
     this.pos = 0;
   }
@@ -120,6 +139,7 @@ export class MergingIterator implements InternalIterator {
   private readonly icmp: RawKeyCompare;
   private heap: number[] = [];
   private top: InternalIterator | undefined;
+  private repeats = false;
 
   constructor(children: InternalIterator[], ucmp: UserComparator) {
     this.children = children;
@@ -140,6 +160,9 @@ export class MergingIterator implements InternalIterator {
   }
   get value(): Uint8Array {
     return this.top!.value;
+  }
+  get repeatsUserKey(): boolean {
+    return this.repeats;
   }
 
   async seekToFirst(): Promise<void> {
@@ -167,24 +190,37 @@ export class MergingIterator implements InternalIterator {
   }
 
   next(): Step {
-    const i = this.heap[0]!;
-    const p = this.children[i]!.next();
-    if (p) return p.then(() => this.afterNext(i));
-    this.afterNext(i);
+    const h = this.heap;
+    const i = h[0]!;
+    const c = this.children[i]!;
+    // If the entry after this one comes from another child, it is the smaller of the top's two heap children;
+    // whether it repeats the current user key is told before the top child's step overwrites its key.
+    const otherRepeats = h.length > 1 && (this.sameUserKeyAs(c, h[1]!) || (h.length > 2 && this.sameUserKeyAs(c, h[2]!)));
+    const p = c.next();
+    if (p) return p.then(() => this.afterNext(i, otherRepeats));
+    this.afterNext(i, otherRepeats);
     return undefined;
   }
 
-  private afterNext(i: number): void {
-    if (!this.children[i]!.valid) {
+  private afterNext(i: number, otherRepeats: boolean): void {
+    const c = this.children[i]!;
+    if (!c.valid) {
       const last = this.heap.pop()!;
       if (this.heap.length === 0) {
         this.top = undefined;
+        this.repeats = false;
         return;
       }
       this.heap[0] = last;
     }
     if (this.heap.length > 1) this.siftDown(0);
     this.top = this.children[this.heap[0]!];
+    this.repeats = this.top === c ? c.repeatsUserKey : otherRepeats;
+  }
+
+  private sameUserKeyAs(a: InternalIterator, j: number): boolean {
+    const b = this.children[j]!;
+    return sameUserKey(a.keyBuf, a.keyLen, b.keyBuf, b.keyLen);
   }
 
   private less(i: number, j: number): boolean {

@@ -66,6 +66,7 @@ export class LevelIterator implements InternalIterator {
     this.run = run;
     this.ucmp = userKeyComparator(ucmp);
     this.icmp = internalKeyComparator(ucmp);
+    this.iter.trackUserKeys = true;
   }
 
   get source(): string {
@@ -79,6 +80,9 @@ export class LevelIterator implements InternalIterator {
   }
   get value(): Uint8Array {
     return this.iter.value;
+  }
+  get repeatsUserKey(): boolean {
+    return this.iter.repeatsUserKey;
   }
 
   async seekToFirst(): Promise<void> {

@@ -78,6 +78,11 @@ describe('reader vs real RocksDB (librocksdb-dev)', { skip: haveRocksDb ? false 
             await c.seek(key);
             assert.equal(`${Buffer.from(c.key).toString('hex')} ${Buffer.from(c.value).toString('hex')}`, rows[i]);
           }
+          // A seek back from a valid position, then forward again.
+          for (const i of [rows.length >> 1, 3, rows.length - 2, rows.length >> 2]) {
+            await c.seek(Buffer.from(rows[i]!.split(' ')[0]!, 'hex'));
+            assert.equal(`${Buffer.from(c.key).toString('hex')} ${Buffer.from(c.value).toString('hex')}`, rows[i]);
+          }
         }
       } finally {
         await db.close();
