@@ -14,7 +14,7 @@ function ikey(user: string, seq: number): Buffer {
 function block(keys: Buffer[], interval: number): Block {
   const parts: number[] = [];
   const restarts: number[] = [];
-  let prev = Buffer.alloc(0);
+  let prev: Uint8Array = new Uint8Array(0);
   keys.forEach((k, i) => {
     let shared = 0;
     if (i % interval === 0) restarts.push(parts.length);
