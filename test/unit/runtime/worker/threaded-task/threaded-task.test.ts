@@ -120,7 +120,8 @@ test('threaded: records converted in the task thread go out with their offsets i
     'disconnect',
   ]);
   assert.deepEqual(task.committedSeqs, [0, 1, 2], 'every record once, in poll order');
-  assert.equal(task.commits, 2);
+  // The thread tells the task between polls: two transactions committed by then are told with one commit().
+  assert.ok(task.commits >= 1 && task.commits <= 2, `commit() per told transaction(s), got ${task.commits}`);
   assert.equal(task.stopped, true);
   const out = kafka.committed.filter((r) => r.topic === 'out');
   assert.deepEqual(out.map((r) => [r.key!.toString(), r.value!.toString()]), [['k0', '{"seq":0}'], ['k1', '{"seq":1}'], ['k2', '{"seq":2}']]);
