@@ -12,7 +12,7 @@ import {
   type BlackwidowInstance,
   type BlackwidowMeta,
 } from './blackwidow-format.ts';
-import { CollectionScan, rangeStart, RecordBatch, type ElementDecoder } from './collection-scan.ts';
+import { CollectionScan, rangeStart, RecordBatch, ScanCursor, type ElementDecoder } from './collection-scan.ts';
 import { DumpFormatError } from './errors.ts';
 import type { CollectionType, DumpReaderOptions, DumpRecord, KeyPosition } from './types.ts';
 
@@ -43,7 +43,7 @@ export async function* readBlackwidowInstance(
     if (start) await meta.seek(start);
     else await meta.seekToFirst();
     const until = opts.range?.until;
-    const data = instance === 'strings' ? undefined : rdb.cursor(BLACKWIDOW_DATA_CF[instance]);
+    const data = instance === 'strings' ? undefined : new ScanCursor(rdb.cursor(BLACKWIDOW_DATA_CF[instance]));
     const batch = new RecordBatch();
     while (meta.valid && !(until && compareBytes(meta.key, until) >= 0)) {
       if (!(after && Buffer.compare(meta.key, after) === 0)) {

@@ -44,6 +44,19 @@ export class RecordBatch {
 export type ElementDecoder = (key: Uint8Array, value: Uint8Array, chunker: Chunker<unknown>) => void;
 
 /**
+ * A data column family's cursor, shared by the collection scans of one instance reader (which run one after the
+ * other), and the prefix the last of them covered.
+ */
+export class ScanCursor {
+  readonly cursor: CfCursor;
+  lastPrefix: Uint8Array | undefined;
+
+  constructor(cursor: CfCursor) {
+    this.cursor = cursor;
+  }
+}
+
+/**
  * The records of one live collection: `key-start`, its elements in data-key order (every data record under
  * `prefix` = key ‖ current version), in chunks, and `key-end`. A meta count that differs from what was found is
  * reported through `onWarning`. `where` names the column family in errors.
@@ -67,7 +80,8 @@ export class CollectionScan {
   private advance = false;
   private finished = false;
 
-  constructor(start: KeyStartRecord, cursor: CfCursor, prefix: Uint8Array, decode: ElementDecoder, batch: RecordBatch, where: string, opts: DumpReaderOptions) {
+  constructor(start: KeyStartRecord, data: ScanCursor, prefix: Uint8Array, decode: ElementDecoder, batch: RecordBatch, where: string, opts: DumpReaderOptions) {
+    const cursor = data.cursor;
     this.start = start;
     this.cursor = cursor;
     this.prefix = prefix;
@@ -77,7 +91,14 @@ export class CollectionScan {
     this.opts = opts;
     this.chunker = new Chunker<unknown>(opts.chunkElements ?? DEFAULT_CHUNK_ELEMENTS, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
     batch.push(start, start.pos.key.length);
-    this.pending = cursor.seek(prefix);
+    // The last scan left the cursor on the first live key after its prefix's range. Data prefixes are prefix-free,
+    // so a greater prefix lies after that range: when the cursor already stands at or past it (or at the end),
+    // it stands where a seek would put it (bytewise column families; the list comparator orders otherwise).
+    const last = data.lastPrefix;
+    data.lastPrefix = prefix;
+    const there =
+      cursor.bytewise && last !== undefined && compareBytes(prefix, last) > 0 && (!cursor.valid || compareBytes(cursor.key, prefix) >= 0);
+    this.pending = there ? undefined : cursor.seek(prefix);
   }
 
   /**

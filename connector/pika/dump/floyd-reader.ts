@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { compareBytes, copyBytes } from '../rocksdb/coding.ts';
-import { ReadOnlyDb, type CfCursor } from '../rocksdb/db.ts';
+import { ReadOnlyDb } from '../rocksdb/db.ts';
 import type { Chunker } from './chunker.ts';
-import { CollectionScan, rangeStart, RecordBatch, type ElementDecoder } from './collection-scan.ts';
+import { CollectionScan, rangeStart, RecordBatch, ScanCursor, type ElementDecoder } from './collection-scan.ts';
 import { DumpFormatError } from './errors.ts';
 import {
   dataKeyPrefix,
@@ -40,12 +40,12 @@ export async function* readFloydInstance(
       if (!rdb.hasColumnFamily(cf)) throw new DumpFormatError(dir, `column family ${cf} is missing; not a Pika 4.x (Floyd) instance`);
     }
     const meta = rdb.cursor(FLOYD_CF.meta);
-    const dataCursors = new Map<string, CfCursor>();
-    const dataCursor = (cf: string): CfCursor => {
+    const dataCursors = new Map<string, ScanCursor>();
+    const dataCursor = (cf: string): ScanCursor => {
       let c = dataCursors.get(cf);
       if (!c) {
         if (!rdb.hasColumnFamily(cf)) throw new DumpFormatError(dir, `column family ${cf} is missing`);
-        c = rdb.cursor(cf);
+        c = new ScanCursor(rdb.cursor(cf));
         dataCursors.set(cf, c);
       }
       return c;

@@ -169,7 +169,7 @@ export class CfCursor {
   private readonly it: MergingIterator;
   private readonly cmp: (a: Uint8Array, aLen: number, b: Uint8Array, bLen: number) => number;
   /** Bytewise order: two user keys are the same entry's exactly when their bytes are equal. */
-  private readonly bytewise: boolean;
+  readonly bytewise: boolean;
   key: Uint8Array = new Uint8Array(0);
   value: Uint8Array = new Uint8Array(0);
   valid = false;
