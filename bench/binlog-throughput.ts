@@ -10,7 +10,8 @@
  *
  *   KAFKA_BOOTSTRAP=127.0.0.1:19092 npx tsx bench/binlog-throughput.ts [items] [latency-rate] [latency-seconds]
  * POLL_MAX=<n> sets poll.max.records (default 1000); SKIP_RAW=1 leaves out the raw producer (to profile the runtime
- * alone, e.g. with node --cpu-prof).
+ * alone, e.g. with node --cpu-prof). THREAD=1 runs the task and its converters on a worker thread
+ * (task.thread.enable=true) and reports the CPU of each thread.
  * (`bash scripts/bench.sh` starts a broker and runs every benchmark.)
  *
  * The master runs in its own process (bench/helpers/pika-master-process.ts) and preloads `items` SETs in one
@@ -32,6 +33,8 @@ import { encodeRespCommand } from '../connector/pika/protocol/resp.ts';
 import { binlogItemToEvents } from '../connector/pika/events/binlog-events.ts';
 import { eventKafkaKey } from '../connector/pika/events/kafka-keys.ts';
 import { createBenchTopic, rawTransactionalRate, type RawRate } from './helpers/raw-producer.ts';
+import { ThreadedTask } from '../runtime/worker/threaded-task/threaded-task.ts';
+import { threadCpuMicros } from './helpers/thread-cpu.ts';
 
 const bootstrap = process.env.KAFKA_BOOTSTRAP;
 if (!bootstrap) throw new Error('set KAFKA_BOOTSTRAP (or run bash scripts/bench.sh)');
@@ -40,6 +43,7 @@ const LATENCY_RATE = Number(process.argv[3] ?? 10_000);
 const LATENCY_SECONDS = Number(process.argv[4] ?? 10);
 // Records per transaction for both the runtime (poll.max.records) and the raw producer.
 const POLL_MAX = Number(process.env.POLL_MAX ?? 1000);
+const THREAD = process.env.THREAD === '1';
 const mb = (n: number) => (n / 1048576).toFixed(0);
 const id = randomUUID().slice(0, 8);
 
@@ -104,6 +108,7 @@ const offsetsTopic = `bench-binlog-offsets-${id}`;
 await seedOffset(offsetsTopic, connectorName, sourceId, ready.replicationId);
 const latency: LatencyLog = { samples: [], sample: undefined };
 const plugins = bundledPlugins().addConnector(latencyRecordingPlugin(pikaSourceConnectorPlugin, latency, 'bench-pika'));
+if (THREAD) recordThreadedLatency(latency);
 const worker = parseWorkerProps({
   'bootstrap.servers': bootstrap,
   'offset.storage.topic': offsetsTopic,
@@ -115,7 +120,9 @@ const worker = parseWorkerProps({
 }, { source: 'bench worker' });
 const connector = parseConnectorProps({
   name: connectorName,
-  'connector.class': 'bench-pika',
+  // A task thread builds its task from the bundled plugins: the latency wrapper then sits on the Kafka thread.
+  'connector.class': THREAD ? 'pika' : 'bench-pika',
+  'task.thread.enable': String(THREAD),
   'tasks.max': '1',
   'pika.host': '127.0.0.1',
   'pika.port': String(ready.resp),
@@ -148,10 +155,11 @@ let t0 = 0;
 let first = 0;
 let cpu0 = process.cpuUsage();
 let masterCpu0 = 0;
+let mainCpu0 = 0;
 const startDeadline = performance.now() + 60_000;
 while (t0 === 0) {
   const n = committed();
-  if (n > 0) { t0 = performance.now(); first = n; cpu0 = process.cpuUsage(); masterCpu0 = await master.cpuMicros(); }
+  if (n > 0) { t0 = performance.now(); first = n; cpu0 = process.cpuUsage(); mainCpu0 = threadCpuMicros(); masterCpu0 = await master.cpuMicros(); }
   else if (performance.now() > startDeadline) throw new Error('no record committed within 60 s of the start');
   else await new Promise((r) => setTimeout(r, 2));
 }
@@ -159,6 +167,7 @@ await waitCommitted(ITEMS, 'throughput phase');
 const phaseMs = performance.now() - t0;
 const pipelineRate = (ITEMS - first) / (phaseMs / 1000);
 const cpu = process.cpuUsage(cpu0);
+const mainCpuMicros = threadCpuMicros() - mainCpu0;
 const masterCpuMicros = (await master.cpuMicros()) - masterCpu0;
 const runtimeCpuShare = (cpu.user + cpu.system) / 1000 / phaseMs;
 const rssRuntime = process.memoryUsage().rss;
@@ -176,6 +185,18 @@ const runtimeCpuPerEvent = (cpu.user + cpu.system) / (ITEMS - first);
 const masterCpuPerEvent = masterCpuMicros / (ITEMS - first);
 
 const sorted = latency.samples.sort((a, b) => a - b);
+/** task.thread.enable: the Kafka thread's proxy hears of each committed record (its key is the event's Kafka key). */
+function recordThreadedLatency(log: LatencyLog): void {
+  const inner = ThreadedTask.prototype.commitRecord;
+  const nowMicros = (): number => (performance.timeOrigin + performance.now()) * 1000;
+  ThreadedTask.prototype.commitRecord = function (this: ThreadedTask, record) {
+    const key = Buffer.isBuffer(record.key) ? record.key.toString() : '';
+    const at = key.indexOf(':lat-');
+    if (at >= 0) log.samples.push((nowMicros() - Number(key.slice(at + 5))) / 1000);
+    else if (!log.sample && Buffer.isBuffer(record.value)) log.sample = { key, value: record.value.toString() };
+    return inner.call(this, record);
+  };
+}
 console.log(`items=${ITEMS} poll.max.records=${POLL_MAX} event value≈${sample.value.length}B (committed: ${latency.sample?.value.length}B) partitions=3`);
 if (rawBefore && rawAfter) {
   const raw = (rawBefore.rate + rawAfter.rate) / 2;
@@ -195,6 +216,9 @@ if (rawBefore && rawAfter) {
 function printPipeline(): void {
   console.log(`test master → pika-connect runtime → Kafka:     ${Math.round(pipelineRate)} events/s (target ≥ 100000)`);
   console.log(`runtime process CPU during the throughput phase: ${(runtimeCpuShare * 100).toFixed(0)}% of one core (${runtimeCpuPerEvent.toFixed(1)} µs CPU per event); test master process ${masterCpuPerEvent.toFixed(1)} µs CPU per event`);
+  const events = ITEMS - first;
+  const mainPerEvent = mainCpuMicros / events;
+  console.log(`  mode ${THREAD ? 'task.thread.enable=true' : 'inline'}: main thread ${mainPerEvent.toFixed(1)} µs CPU per event (${((mainCpuMicros / 1000 / phaseMs) * 100).toFixed(0)}% of one core), other threads (task thread, GC helpers, libuv) ${(runtimeCpuPerEvent - mainPerEvent).toFixed(1)} µs`);
 }
 console.log(`latency master write → Kafka commit at ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s (${sorted.length} events, written ${loaded.loaded} in ${(loaded.ms / 1000).toFixed(1)} s): p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1]!.toFixed(1)} ms`);
 console.log(`RSS: runtime process ${mb(rssRuntime)} MiB after the throughput phase, ${mb(process.memoryUsage().rss)} MiB at the end; test master process ${mb(masterRss)} MiB`);
