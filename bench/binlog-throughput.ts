@@ -171,6 +171,8 @@ const mainCpuMicros = threadCpuMicros() - mainCpu0;
 const masterCpuMicros = (await master.cpuMicros()) - masterCpu0;
 const runtimeCpuShare = (cpu.user + cpu.system) / 1000 / phaseMs;
 const rssRuntime = process.memoryUsage().rss;
+const taskMetrics = runner.taskMetrics()[0]!.metrics;
+const transactionsInPhase = taskMetrics.transactionsCommitted;
 
 // ---- latency at a steady rate ----
 const loaded = await master.load(LATENCY_RATE, LATENCY_SECONDS);
@@ -217,6 +219,7 @@ function printPipeline(): void {
   console.log(`test master → pika-connect runtime → Kafka:     ${Math.round(pipelineRate)} events/s (target ≥ 100000)`);
   console.log(`runtime process CPU during the throughput phase: ${(runtimeCpuShare * 100).toFixed(0)}% of one core (${runtimeCpuPerEvent.toFixed(1)} µs CPU per event); test master process ${masterCpuPerEvent.toFixed(1)} µs CPU per event`);
   const events = ITEMS - first;
+  console.log(`  ${transactionsInPhase} transactions by the end of the throughput phase, ${Math.round(ITEMS / transactionsInPhase)} records each on average; ${taskMetrics.polls} polls of the runner`);
   const mainPerEvent = mainCpuMicros / events;
   console.log(`  mode ${THREAD ? 'task.thread.enable=true' : 'inline'}: main thread ${mainPerEvent.toFixed(1)} µs CPU per event (${((mainCpuMicros / 1000 / phaseMs) * 100).toFixed(0)}% of one core), other threads (task thread, GC helpers, libuv) ${(runtimeCpuPerEvent - mainPerEvent).toFixed(1)} µs`);
 }

@@ -11,8 +11,11 @@ import { TopicManager } from './topic-manager.ts';
 import type { ErrorHandlingSettings } from './dead-letter.ts';
 import type { ThreadedTaskSpec } from './threaded-task/protocol.ts';
 
-/** task.thread.enable: converted batches a task thread may post ahead of the Kafka thread. */
-const THREAD_BATCHES_IN_FLIGHT = 2;
+/**
+ * task.thread.enable: converted batches a task thread may post ahead of the Kafka thread. The thread polls on while
+ * a transaction commits and its polls then return small batches, which the next transaction takes together.
+ */
+const THREAD_BATCHES_IN_FLIGHT = 32;
 
 export type ConnectorState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'STOPPED';
 /** What the operator asked for (Kafka Connect's target state). */

@@ -66,6 +66,8 @@ export interface TaskRunnerDeps {
   pauseGate?: PauseGate;
   /** The task's own metrics (SourceTaskContext.metrics). */
   connectorMetrics?: TaskMetricsFacade;
+  /** Called as soon as a transaction committed, before the task is told (which waits for the poll alongside). */
+  onTransactionCommitted?: () => void;
 }
 
 /**
@@ -235,6 +237,7 @@ export class TaskRunner {
     }
     this.txn.transition('committed');
     this.metrics.recordCommit(this.pendingRecords.length, this.now());
+    this.deps.onTransactionCommitted?.();
     for (const { partition, offset } of offsets) this.offsets.apply(partition, offset as SourceOffset);
     const committed = this.pendingRecords.splice(0);
     this.pendingOffsets.clear();

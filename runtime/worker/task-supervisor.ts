@@ -96,9 +96,11 @@ export class TaskSupervisor {
     while (!signal.aborted) {
       const thread = this.deps.thread;
       const { key, value } = thread ? { key: new PreparedBytesConverter(), value: new PreparedBytesConverter() } : await this.deps.createConverters();
+      let threaded: ThreadedTask | undefined;
       this.runner = new TaskRunner(this.settings, {
         client: this.deps.client,
-        createTask: thread ? () => new ThreadedTask(thread, { metrics: this.metrics }) : this.deps.createTask,
+        createTask: thread ? () => (threaded = new ThreadedTask(thread, { metrics: this.metrics })) : this.deps.createTask,
+        ...(thread ? { onTransactionCommitted: () => threaded?.transactionCommitted() } : {}),
         keyConverter: key,
         valueConverter: value,
         topics: this.deps.topics,

@@ -37,6 +37,8 @@ export class ThreadedTask implements SourceTask {
   /** Sizes of the batches handed to the runner, oldest first, with their sequence numbers. */
   private readonly taken: Array<{ seq: number; size: number }> = [];
   private confirmed = 0;
+  /** Transactions the runner committed (see transactionCommitted). */
+  private commits = 0;
   private stoppedPromise: Promise<void> | undefined;
   private onStopped: (() => void) | undefined;
 
@@ -78,14 +80,35 @@ export class ThreadedTask implements SourceTask {
 
   async poll(): Promise<SourceRecord[]> {
     const signal = this.context!.signal;
+    const commits = this.commits;
     for (;;) {
       if (this.failure) throw this.failure;
-      const item = this.batches.shift();
-      if (item === 'empty') return [];
-      if (item) return this.take(item);
-      if (signal.aborted || this.stopped) return [];
+      if (this.batches.length > 0) return this.takeQueued();
+      // A transaction committed while this poll waited: return, so the runner tells the thread at once (the task
+      // acks upstream on commit, and upstream may be waiting for those acks before it sends more).
+      if (signal.aborted || this.stopped || this.commits !== commits) return [];
       await this.next(signal);
     }
+  }
+
+  /** The runner's transaction committed (TaskRunnerDeps.onTransactionCommitted). */
+  transactionCommitted(): void {
+    this.commits++;
+    this.wake();
+  }
+
+  /**
+   * Every batch queued so far, in order, as one poll: the thread polls on while a transaction commits, so what it
+   * posted meanwhile goes into the next transaction together (as the inline runner's poll alongside the commit).
+   */
+  private takeQueued(): SourceRecord[] {
+    const out: SourceRecord[] = [];
+    for (const item of this.batches.splice(0)) {
+      if (item === 'empty') continue;
+      const records = this.take(item);
+      for (let i = 0; i < records.length; i++) out.push(records[i]!);
+    }
+    return out;
   }
 
   commitRecord(_record: SourceRecord): void {

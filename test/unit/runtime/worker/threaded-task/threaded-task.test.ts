@@ -113,12 +113,10 @@ test('threaded: records converted in the task thread go out with their offsets i
   const stop = new AbortController();
   const task = new ScriptedTask([[rec(0), rec(1)], [rec(2)]], stop);
   await threadedRunner(kafka, registryWith(() => task), spec()).run(stop.signal);
-  assert.deepEqual(kafka.calls, [
-    'connect', 'read:offsets', 'create:out',
-    'begin', 'send:out,offsets', 'commit',
-    'begin', 'send:out,offsets', 'commit',
-    'disconnect',
-  ]);
+  assert.deepEqual(kafka.calls.slice(0, 3), ['connect', 'read:offsets', 'create:out']);
+  assert.equal(kafka.calls.at(-1), 'disconnect');
+  // One or two transactions (batches queued while one commits go into the next together), each with its offsets.
+  assert.match(kafka.calls.slice(3, -1).join(' '), /^begin send:out,offsets commit( begin send:out,offsets commit)?$/);
   assert.deepEqual(task.committedSeqs, [0, 1, 2], 'every record once, in poll order');
   // The thread tells the task between polls: two transactions committed by then are told with one commit().
   assert.ok(task.commits >= 1 && task.commits <= 2, `commit() per told transaction(s), got ${task.commits}`);
@@ -126,7 +124,7 @@ test('threaded: records converted in the task thread go out with their offsets i
   const out = kafka.committed.filter((r) => r.topic === 'out');
   assert.deepEqual(out.map((r) => [r.key!.toString(), r.value!.toString()]), [['k0', '{"seq":0}'], ['k1', '{"seq":1}'], ['k2', '{"seq":2}']]);
   const offsets = kafka.committed.filter((r) => r.topic === 'offsets');
-  assert.deepEqual(offsets.map((r) => JSON.parse(r.value!.toString())), [{ seq: 1 }, { seq: 2 }]);
+  assert.deepEqual(JSON.parse(offsets.at(-1)!.value!.toString()), { seq: 2 }, 'the last committed offset is the last record\'s');
 
   const stop2 = new AbortController();
   const second = new ScriptedTask([], stop2);
