@@ -3,16 +3,35 @@ import type { Kafka } from 'kafkajs';
 import { ConnectError } from '../api/errors.ts';
 import { docRef } from '../api/doc-ref.ts';
 import type { CommittedRecord } from './types.ts';
+import { TransactionOutcomes } from './transaction-outcomes.ts';
+
+/** What kafkajs keeps of a fetched message; `messagesWithinOffset` (a Batch field) still holds the control records. */
+interface RawMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: string;
+  headers?: Record<string, unknown>;
+  isControlRecord?: boolean;
+  batchContext: { producerId: string; inTransaction: boolean };
+}
+
+function rawMessages(batch: object): RawMessage[] {
+  const raw = (batch as { messagesWithinOffset?: RawMessage[] }).messagesWithinOffset;
+  if (!Array.isArray(raw)) throw new ConnectError('kafkajs internals changed: a fetched batch has no messagesWithinOffset (control records are needed to read transactions)', { code: 'ILLEGAL_STATE' });
+  return raw;
+}
 
 /**
- * Reads every committed record of a topic, from each partition's start to its high watermark as seen at the call
- * (read_committed). Transactional partitions end with control markers that consumers never see as records, so
- * progress is tracked by the last offset of each fetched batch (control markers and aborted records included).
+ * Reads every committed record of a topic, from each partition's start to its high watermark as seen at the call.
  *
- * The end is the high watermark, not the last stable offset: another producer's transaction still open (or not yet
- * aborted after a crash) holds the last stable offset below records committed after it began, such as the offsets a
- * restarting task committed last. Stopping there would resume that task from older offsets and write its last
- * transaction again. Reading to the high watermark waits until every transaction open at the call is decided.
+ * It reads read_uncommitted and decides transactions from their markers (transaction-outcomes.ts) rather than
+ * reading read_committed: a read_committed read ends at the last stable offset, which another producer's open
+ * transaction (another task's, or one left undecided on the broker) holds below records committed after it began,
+ * such as the offsets a restarting task committed last. Stopping there resumed that task from older offsets, so it
+ * wrote its last transaction again; waiting for the last stable offset to pass can block for as long as the other
+ * transaction stays open. Every transaction of the reading task is decided before it reads (fencing aborts or
+ * completes it), so what is left undecided belongs to other producers and is left out, as read_committed would.
  */
 export async function readCommittedTopic(kafka: Kafka, topic: string, timeoutMs: number): Promise<CommittedRecord[]> {
   const admin = kafka.admin({ readUncommitted: true });
@@ -27,8 +46,8 @@ export async function readCommittedTopic(kafka: Kafka, topic: string, timeoutMs:
   if (targets.size === 0) return [];
 
   const groupId = `pika-connect-reader-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
-  const records: CommittedRecord[] = [];
+  const consumer = kafka.consumer({ groupId, readUncommitted: true, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
+  const outcomes = new Map<number, TransactionOutcomes<CommittedRecord>>();
   const remaining = new Map(targets);
   const nextOffset = new Map<number, bigint>();
   let finish!: () => void;
@@ -52,20 +71,28 @@ export async function readCommittedTopic(kafka: Kafka, topic: string, timeoutMs:
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
         const target = targets.get(batch.partition);
-        for (const m of batch.messages) {
+        let partitionOutcomes = outcomes.get(batch.partition);
+        if (!partitionOutcomes) outcomes.set(batch.partition, (partitionOutcomes = new TransactionOutcomes()));
+        for (const m of rawMessages(batch)) {
           const offset = BigInt(m.offset);
           const next = nextOffset.get(batch.partition) ?? 0n;
           if (target === undefined || offset >= target || offset < next) continue;
           nextOffset.set(batch.partition, offset + 1n);
+          const { producerId, inTransaction } = m.batchContext;
+          if (m.isControlRecord) {
+            partitionOutcomes.control(producerId, m.key);
+            continue;
+          }
           const headers: Record<string, Buffer> = {};
           for (const [k, v] of Object.entries(m.headers ?? {})) if (Buffer.isBuffer(v)) headers[k] = v;
-          records.push({ topic, partition: batch.partition, offset, key: m.key, value: m.value, headers, timestamp: Number(m.timestamp) });
+          const record: CommittedRecord = { topic, partition: batch.partition, offset, key: m.key, value: m.value, headers, timestamp: Number(m.timestamp) };
+          partitionOutcomes.record(offset, producerId, inTransaction, record);
         }
       },
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ConnectError(`Timed out after ${timeoutMs} ms reading topic ${topic} to its end (read_committed); partitions still behind: ${[...remaining.keys()].join(',')}. Another producer's transaction open since before the read keeps it from ending ${docRef('taskFailed')}`, { code: 'READ_TIMEOUT', retriable: true })), timeoutMs);
+      timer = setTimeout(() => reject(new ConnectError(`Timed out after ${timeoutMs} ms reading topic ${topic} to its end; partitions still behind: ${[...remaining].map(([p, end]) => `${p} (at ${nextOffset.get(p) ?? 0n} of ${end})`).join(', ')}. Check that the brokers answer fetches ${docRef('taskFailed')}`, { code: 'READ_TIMEOUT', retriable: true })), timeoutMs);
     });
     try {
       await Promise.race([done, timeout]);
@@ -76,7 +103,8 @@ export async function readCommittedTopic(kafka: Kafka, topic: string, timeoutMs:
     await consumer.disconnect();
     await deleteGroupQuietly(kafka, groupId);
   }
-  records.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  const records: CommittedRecord[] = [];
+  for (const partition of [...outcomes.keys()].sort((a, b) => a - b)) records.push(...outcomes.get(partition)!.committed());
   return records;
 }
 
