@@ -8,7 +8,7 @@
 // locally and acknowledged after the fsync; poll serves logged items before live ones; a failed incarnation keeps
 // its session following the master into the log until the next incarnation starts (../spill/kept-followers.ts).
 import { join } from 'node:path';
-import { ConnectError, RetriableError, type SourceRecord, type SourceTask, type SourceTaskContext, type TaskConfig } from '../../../runtime/api/index.ts';
+import { ConnectError, RetriableError, type Logger, type SourceRecord, type SourceTask, type SourceTaskContext, type TaskConfig } from '../../../runtime/api/index.ts';
 import { isSnapshotOffset } from '../snapshot/index.ts';
 import { PikaProtocolError } from '../protocol/errors.ts';
 import type { SessionClock, SessionTimings } from '../replication/clock.ts';
@@ -20,7 +20,7 @@ import { selectSyncProtocol, type ProtocolSelection } from './protocol-selection
 import { LegacySourceTask } from './legacy-source-task.ts';
 import type { LegacyTimings } from '../legacy/legacy-session.ts';
 import { SpillCoordinator, type SpillSource } from '../spill/spill-coordinator.ts';
-import { forgetFollower, keepFollower, releaseFollower } from '../spill/kept-followers.ts';
+import { forgetFollower, keepFollower, takeFollower, type KeptFollower } from '../spill/kept-followers.ts';
 import { BinlogRecords } from './binlog-records.ts';
 import { GapPolicy } from './gap-policy.ts';
 import { reportPbStatus } from './pb-task-status.ts';
@@ -89,12 +89,28 @@ export class PikaSourceTask implements SourceTask {
       this.legacy.start();
       return;
     }
-    if (s.spillEnabled) {
-      const key = `${context.connectorName}/${context.taskId}`;
-      await releaseFollower(key);
-      const dir = s.spillDir ?? join('data', 'pika-connect', context.connectorName, 'spill');
-      this.spill = await SpillCoordinator.open({ dir, maxBytes: s.spillMaxBytes, afterMs: s.spillAfterMs, batchItems: s.pollMaxRecords }, spillStartInfo(s, context), log);
+    // The previous incarnation's follower stays on the master until this session streams (kept-followers.ts).
+    const follower = s.spillEnabled ? takeFollower(`${context.connectorName}/${context.taskId}`) : undefined;
+    let started = false;
+    try {
+      await follower?.stopSpilling();
+      if (s.spillEnabled) {
+        const dir = s.spillDir ?? join('data', 'pika-connect', context.connectorName, 'spill');
+        this.spill = await SpillCoordinator.open({ dir, maxBytes: s.spillMaxBytes, afterMs: s.spillAfterMs, batchItems: s.pollMaxRecords }, spillStartInfo(s, context), log);
+      }
+      this.startSession();
+      started = true;
+    } finally {
+      if (follower && started) leaveOnceStreaming(this.session, follower, log);
+      else await follower?.leave();
     }
+    this.spill?.attach(this.spillSource());
+  }
+
+  private startSession(): void {
+    const s = this.settings;
+    const context = this.context;
+    const log = context.logger;
     this.gaps = new GapPolicy(s, context, this.metrics);
     this.snapshots = new SnapshotPhase({
       settings: s, filter: this.filter, context, metrics: this.metrics,
@@ -119,7 +135,6 @@ export class PikaSourceTask implements SourceTask {
       clock: this.options.clock,
     });
     this.session.start();
-    this.spill?.attach(this.spillSource());
   }
 
   async poll(): Promise<SourceRecord[]> {
@@ -187,14 +202,17 @@ export class PikaSourceTask implements SourceTask {
    */
   private keepFollowing(spill: SpillCoordinator): void {
     const key = `${this.context.connectorName}/${this.context.taskId}`;
-    const release = async (): Promise<void> => {
-      forgetFollower(key, release);
-      this.context.signal.removeEventListener('abort', onAbort);
-      await spill.close();
-      await this.session.stop();
+    const session = this.session;
+    const follower: KeptFollower = {
+      stopSpilling: async () => {
+        forgetFollower(key, follower);
+        this.context.signal.removeEventListener('abort', onAbort);
+        await spill.close();
+      },
+      leave: () => session.stop(),
     };
-    const onAbort = (): void => { void release(); };
-    keepFollower(key, release);
+    const onAbort = (): void => { void follower.stopSpilling().then(follower.leave); };
+    keepFollower(key, follower);
     this.context.signal.addEventListener('abort', onAbort, { once: true });
     this.context.logger.info('task incarnation ended: its replication session keeps following the master (spill.enabled) until the next incarnation starts', { 'spill.after.ms': this.settings.spillAfterMs });
     spill.keep();
@@ -245,4 +263,25 @@ export class PikaSourceTask implements SourceTask {
 function damagedConnection(error: Error, handshook: boolean): Error {
   if (!(error instanceof PikaProtocolError) || !handshook || error.retriable) return error;
   return new RetriableError(error.message, { code: error.code, stage: 'poll', cause: error });
+}
+
+/** Longest the previous incarnation's session stays on the master waiting for the new one to stream. */
+const HANDOVER_LIMIT_MS = 30_000;
+/**
+ * After the new session sent its first BinlogSync: time for the master to have handled it (it arrives on another
+ * connection than the old session's RemoveSlaveNode, so their order at the master is not given).
+ */
+const HANDOVER_SETTLE_MS = 1_000;
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+
+/**
+ * The old session leaves once the new one streams (the master's purge veto then covers the new session's position),
+ * the new one failed, or HANDOVER_LIMIT_MS passed, whichever comes first.
+ */
+function leaveOnceStreaming(session: ReplicationSession, follower: KeptFollower, log: Logger): void {
+  void Promise.race([session.ready().then(() => delay(HANDOVER_SETTLE_MS)), delay(HANDOVER_LIMIT_MS)])
+    .catch(() => undefined)
+    .then(() => follower.leave())
+    .catch((error: Error) => log.warn('the previous replication session did not leave the master cleanly', { error: error.message }));
 }
