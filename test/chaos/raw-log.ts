@@ -1,8 +1,8 @@
 // The log of a topic as the broker stores it: every data record (of committed, aborted and still open transactions)
 // with its producer id/epoch, and the transaction markers (control records), read with raw read_uncommitted Fetch
 // requests. From the markers each data record gets its fate — what a correct read_committed consumer may show.
-// kafkajs 2.2.4 has no public raw fetch; like highWatermarks in test/helpers/kafka.ts this reaches its private
-// cluster factory and fails loudly if that changes shape.
+// kafkajs 2.2.4 has no public raw fetch; this reaches its private cluster factory and fails loudly if that changes
+// shape. It decides fates on its own, not with the runtime's runtime/kafka/transaction-outcomes.ts: it audits it.
 import { kafkaClient } from '../helpers/kafka.ts';
 
 export type Fate = 'committed' | 'aborted' | 'open';

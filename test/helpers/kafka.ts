@@ -46,8 +46,9 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
-async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafkaClient('pika-connect-test-admin').admin();
+/** `readUncommitted`: fetchTopicOffsets returns high watermarks instead of last stable offsets (kafkajs patch). */
+async function withAdmin<T>(work: (admin: Admin) => Promise<T>, options: { readUncommitted?: boolean } = {}): Promise<T> {
+  const admin = kafkaClient('pika-connect-test-admin').admin(options);
   await admin.connect();
   try {
     return await work(admin);
@@ -110,13 +111,8 @@ function byPartitionThenOffset(a: CommittedRecord, b: CommittedRecord): number {
 
 /** Per partition, the high watermark (end of the log including open and aborted transactions). */
 export async function highWatermarks(topic: string): Promise<Map<number, number>> {
-  const admin = kafkaClient('pika-connect-test-offsets').admin({ readUncommitted: true });
-  await admin.connect();
-  try {
-    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
-  } finally {
-    await admin.disconnect();
-  }
+  const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic), { readUncommitted: true });
+  return new Map(offsets.map((p) => [p.partition, Number(p.high)]));
 }
 
 export interface ReadOptions {

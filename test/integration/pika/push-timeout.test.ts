@@ -7,7 +7,7 @@
 // snapshot-progress gauges are filled too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPikaMaster } from '../../pika-master/index.ts';
+import { startPikaMaster, type PikaMaster } from '../../pika-master/index.ts';
 import { rocksDbMissing } from '../../fixtures/rocksdb-gen/build.ts';
 import type { WorkerProcess } from '../../helpers/worker-process.ts';
 import { parsePrometheusText, sampleValue } from '../../unit/runtime/metrics/prom-text.ts';
@@ -33,6 +33,20 @@ async function checkCounted(run: PikaRun, worker: WorkerProcess, statusOf: (s: R
   assert.equal(sampleValue(metrics, 'pika_source_push_timeouts_total', { db: 'db0' }), 1, 'pika_source_push_timeouts_total{db="db0"}');
 }
 
+/** Stops the worker gracefully, then: snapshot + binlog replayed = the master, from one snapshot. */
+async function stopAndCheckOneSnapshot(master: PikaMaster, run: PikaRun, worker: WorkerProcess): Promise<void> {
+  assert.equal(await worker.kill('SIGTERM'), 0, `graceful stop; log tail:\n${worker.log.slice(-3000)}`);
+  const snapshot = await checkReplay(master, run, [0], '3.5');
+  assert.equal(snapshot.filter((e) => e.op === 'snapshot-start').length, 1, 'one snapshot');
+}
+
+/** Whatever the test's outcome: the worker, a daemon it left and the master are gone. */
+async function cleanUp(master: PikaMaster, run: PikaRun, worker: WorkerProcess | undefined): Promise<void> {
+  if (worker && worker.child.exitCode === null) await worker.kill('SIGKILL');
+  killLeftoverDaemon(run);
+  await master.stop();
+}
+
 test('pb-3.4: DBSync accepted but the push never comes → PIKA_RSYNCD_PUSH_TIMEOUT after snapshot.push.timeout.ms, counted; the restart asks again and the full sync completes exactly once', { skip, timeout: 120_000 }, async () => {
   const master = await startPikaMaster({ profile: 'pb-3.4', dbs: 1 });
   const replicaPort = await freeReplicaPort([1000]);
@@ -54,13 +68,9 @@ test('pb-3.4: DBSync accepted but the push never comes → PIKA_RSYNCD_PUSH_TIME
     await checkCounted(run, worker, (s) => (s.snapshot as Record<string, unknown>).rsync_push);
     master.exec(0, ['SET', 'after', '1']);
     await waitCaughtUp(master, run, [0], worker);
-    assert.equal(await worker.kill('SIGTERM'), 0, `graceful stop; log tail:\n${worker.log.slice(-3000)}`);
-    const snapshot = await checkReplay(master, run, [0], '3.5');
-    assert.equal(snapshot.filter((e) => e.op === 'snapshot-start').length, 1, 'one snapshot');
+    await stopAndCheckOneSnapshot(master, run, worker);
   } finally {
-    if (worker && worker.child.exitCode === null) await worker.kill('SIGKILL');
-    killLeftoverDaemon(run);
-    await master.stop();
+    await cleanUp(master, run, worker);
   }
 });
 
@@ -93,12 +103,8 @@ test('legacy-3.0: the push stops after its first file → PIKA_RSYNCD_PUSH_TIMEO
     master.exec(0, ['SET', 'after', '1']);
     master.exec(0, ['SET', 'after', '2']);
     await waitLegacyCaughtUp(run, worker);
-    assert.equal(await worker.kill('SIGTERM'), 0, `graceful stop; log tail:\n${worker.log.slice(-3000)}`);
-    const snapshot = await checkReplay(master, run, [0], '3.5');
-    assert.equal(snapshot.filter((e) => e.op === 'snapshot-start').length, 1, 'one snapshot');
+    await stopAndCheckOneSnapshot(master, run, worker);
   } finally {
-    if (worker && worker.child.exitCode === null) await worker.kill('SIGKILL');
-    killLeftoverDaemon(run);
-    await master.stop();
+    await cleanUp(master, run, worker);
   }
 });

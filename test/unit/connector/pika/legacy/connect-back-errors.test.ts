@@ -15,18 +15,12 @@ import { startPikaMaster, type PikaMaster } from '../../../../pika-master/index.
 import { recordingLogger } from '../replication/session-helpers.ts';
 import { fakeContext } from '../source/task-helpers.ts';
 import { freeReplicaPort } from './legacy-helpers.ts';
+import { freePort } from '../../../../helpers/local-net.ts';
 
 async function occupy(port: number): Promise<Server> {
   const server = createServer();
   await new Promise<void>((ok) => server.listen(port, '0.0.0.0', () => ok()));
   return server;
-}
-
-async function freePort(): Promise<number> {
-  const server = await occupy(0);
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
 }
 
 async function session(m: PikaMaster, replicaPort: number, overrides: Partial<LegacySessionOptions> = {}): Promise<LegacySession> {
