@@ -18,7 +18,8 @@
  *
  * `checkReplicaEndpoint` says whether the ip:port the master will push to can work before anything is asked.
  * `PbPushReceiver` is all of this for a 3.1–3.4 master, as the PB source task uses it (prepare → DBSync → receive).
- * The daemon restarts by itself when it dies; `daemon.failure` / `onFailure` report when it gave up.
+ * The daemon restarts by itself when it dies; `daemon.failure` / `onFailure` report when it gave up. It ends with
+ * the thread that started it (setpriv --pdeathsig, parent-death.ts), and a stopped PbPushReceiver starts none again.
  */
 export { RsyncDaemon, type RsyncDaemonOptions } from './rsync-daemon.ts';
 export { RsyncDaemonError } from './errors.ts';

@@ -1,6 +1,7 @@
 // Full sync from a Pika 3.1–3.4 master (pika-protocol.md §2.2, §7.5): the master pushes the dump of a DB with its
 // `rsync` client to `<reported node ip>:<reported node port + 1000>`, module `document`, path `<db>/…`, `info` last.
-// This receiver owns the daemon (started on the first full sync, stopped with the task) and, per DB:
+// This receiver owns the daemon (started on the first full sync, stopped with the task; `stop()` is final: a daemon
+// whose start was under way is stopped too, and nothing starts one afterwards) and, per DB:
 //   prepare(db)  — before DBSync is sent: identity configured, daemon up, `<module>/<db>/` emptied;
 //   receive(db)  — after DBSync was accepted: wait for `info`, check it, move the directory out of the module (a
 //                  later push — a re-sent DBSync — cannot change the files being read), return its path.
@@ -52,6 +53,9 @@ export interface PbPushReceiverOptions {
 export class PbPushReceiver {
   private daemon: RsyncDaemon | undefined;
   private starting: Promise<RsyncDaemon> | undefined;
+  /** A daemon being stopped for a new module name (useLegacyMasterIp); stop() waits for it too. */
+  private retiring: Promise<void> | undefined;
+  private stopped = false;
   private authFailure: RsyncDaemonError | undefined;
   /** The master pushed to another module name than ours (the daemon logged `unknown module`). */
   private moduleFailure: RsyncDaemonError | undefined;
@@ -102,10 +106,13 @@ export class PbPushReceiver {
   async useLegacyMasterIp(ip: string): Promise<void> {
     if (this.legacyMasterIp === ip) return;
     this.legacyMasterIp = ip;
-    const running = this.daemon ?? (await this.starting?.catch(() => undefined));
+    const daemon = this.daemon;
+    const starting = this.starting;
     this.daemon = undefined;
     this.starting = undefined;
-    await running?.stop();
+    const retiring = (async () => (daemon ?? (await starting?.catch(() => undefined)))?.stop())();
+    this.retiring = retiring;
+    await retiring;
   }
 
   /** Starts the daemon now (3.0: before each TRYSYNC, as the real replica) — errors are the caller's to log. */
@@ -207,8 +214,10 @@ export class PbPushReceiver {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     const daemon = this.daemon ?? (await this.starting?.catch(() => undefined));
     await daemon?.stop();
+    await this.retiring;
   }
 
   private pushTimedOut(db: string, daemon: RsyncDaemon, p: PushProgress, transfers: number, waitedMs: number): RsyncDaemonError {
@@ -235,8 +244,13 @@ export class PbPushReceiver {
   }
 
   private ensureDaemon(): Promise<RsyncDaemon> {
+    if (this.stopped) return Promise.reject(this.stoppedError());
     this.starting ??= this.startDaemon();
     return this.starting;
+  }
+
+  private stoppedError(): RsyncDaemonError {
+    return new RsyncDaemonError(`the receiver of pushed full syncs from ${this.o.masterHost}:${this.o.masterPort} was stopped: its rsync daemon does not start again`, 'PIKA_RSYNCD_START');
   }
 
   private async startDaemon(): Promise<RsyncDaemon> {
@@ -277,6 +291,10 @@ export class PbPushReceiver {
       },
     });
     await daemon.start();
+    if (this.stopped) {
+      await daemon.stop();
+      throw this.stoppedError();
+    }
     this.daemon = daemon;
     for (const c of await checkReplicaEndpoint({ replicaIp, daemonPort: port, masterHost: this.o.masterHost, ipKey: 'pika.replica.ip', portKey: 'pika.replica.port' })) {
       if (c.level === 'warning' && /cannot connect/.test(c.message)) this.o.logger.warn(c.message);

@@ -7,7 +7,12 @@
 //   without a minute of uptime in between, is final: `failure` is set and `onFailure` called once.
 // - Every log line of the daemon goes to `onLogLine` (and the debug log); a refused login (wrong secret) also
 //   to `onAuthFailure`.
-// - `stop()` ends the daemon and the transfers it forked (its process group) and is idempotent.
+// - `stop()` ends the daemon and the transfers it forked (its process group) and is idempotent. A `stop()` while
+//   `start()` is under way wins: no daemon is left running and `start()` rejects. A failed `start()` leaves none
+//   either.
+// - The daemon dies with the thread that started it, even when that is SIGKILLed: it is run through util-linux's
+//   `setpriv --pdeathsig SIGTERM` when present (Linux sends the signal when the spawning thread ends). Without
+//   setpriv, the pid file above is the fallback: the next start in the same control directory stops the orphan.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
@@ -15,6 +20,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from '../../../runtime/api/index.ts';
 import { renderDaemonFiles, type DaemonModule } from './daemon-config.ts';
 import { RsyncDaemonError } from './errors.ts';
+import { findExecutable, parentDeathWrapper } from './parent-death.ts';
 
 export interface RsyncDaemonOptions {
   /** TCP port the master connects to (3.1–3.4: reported replica port + 1000; 3.0: + 3000). */
@@ -47,6 +53,10 @@ export class RsyncDaemon {
   readonly stats = { starts: 0, restarts: 0, connections: 0, transfers: 0, authFailures: 0 };
   private child: ChildProcess | undefined;
   private stopping = false;
+  /** Counts stop() calls: a start() that sees it change was stopped meanwhile. */
+  private stops = 0;
+  /** The rsync binary (absolute path) and the wrapper that ties it to our thread, resolved by start(). */
+  private command: { file: string; args: string[] } | undefined;
   private deaths = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private childStartedAt = 0;
@@ -81,13 +91,27 @@ export class RsyncDaemon {
   async start(): Promise<void> {
     if (this.running) return;
     this.stopping = false;
-    await this.writeFiles();
-    await this.killLeftover();
-    await this.checkPortFree();
-    await this.spawnAndWait();
+    const stops = this.stops;
+    const stoppedMeanwhile = (): void => {
+      if (this.stops !== stops) throw new RsyncDaemonError(`the rsync daemon for ${this.where()} was stopped while starting`, 'PIKA_RSYNCD_START');
+    };
+    try {
+      this.command = await this.resolveCommand();
+      await this.writeFiles();
+      await this.killLeftover();
+      await this.checkPortFree();
+      stoppedMeanwhile();
+      await this.spawnAndWait();
+      stoppedMeanwhile();
+    } catch (error) {
+      // Whatever got started (child, log tail, pid file) ends with the failed start.
+      await this.stop();
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {
+    this.stops++;
     this.stopping = true;
     clearTimeout(this.restartTimer);
     const child = this.child;
@@ -96,6 +120,16 @@ export class RsyncDaemon {
     await this.logTail?.poll();
     this.logTail?.stop();
     await rm(join(this.o.controlDir, PID_FILE), { force: true });
+  }
+
+  private async resolveCommand(): Promise<{ file: string; args: string[] }> {
+    const rsync = await findExecutable(this.o.rsyncPath ?? 'rsync');
+    if (rsync === undefined) {
+      throw new RsyncDaemonError(`rsync is not installed (Debian: apt-get install rsync; scripts/setup.sh does it); it is needed for the rsync daemon on ${this.where()}`, 'PIKA_RSYNCD_MISSING');
+    }
+    const args = ['--daemon', '--no-detach', `--config=${this.confPath}`, `--port=${this.o.port}`, `--address=${this.o.bind ?? '0.0.0.0'}`];
+    const wrapper = await parentDeathWrapper();
+    return wrapper ? { file: wrapper[0]!, args: [...wrapper.slice(1), rsync, ...args] } : { file: rsync, args };
   }
 
   private async writeFiles(): Promise<void> {
@@ -155,9 +189,8 @@ export class RsyncDaemon {
   }
 
   private launch(): ChildProcess {
-    const args = ['--daemon', '--no-detach', `--config=${this.confPath}`, `--port=${this.o.port}`, `--address=${this.o.bind ?? '0.0.0.0'}`];
     // Own process group: stop() ends the daemon and the receivers it forked in one signal.
-    const child = spawn(this.o.rsyncPath ?? 'rsync', args, { stdio: 'ignore', detached: true });
+    const child = spawn(this.command!.file, this.command!.args, { stdio: 'ignore', detached: true });
     this.stats.starts++;
     this.childStartedAt = Date.now();
     child.once('exit', () => void this.logTail?.poll());
@@ -202,7 +235,9 @@ export class RsyncDaemon {
       child.once('exit', (code, signal) => {
         void this.logTail?.poll().then(() => {
           if (!settled) {
-            settle(this.exitError(code, signal, 'while starting'));
+            settle(this.stopping
+              ? new RsyncDaemonError(`the rsync daemon for ${this.where()} was stopped while starting`, 'PIKA_RSYNCD_START')
+              : this.exitError(code, signal, 'while starting'));
             return;
           }
           this.onExit(child, code, signal);

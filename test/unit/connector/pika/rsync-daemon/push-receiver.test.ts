@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { freePort, quietLogger } from '../../../../helpers/local-net.ts';
 import { PbPushReceiver, RsyncDaemonError, legacyMasterIp, pushTimeouts } from '../../../../../connector/pika/rsync-daemon/index.ts';
 import { trysync } from '../../../../../connector/pika/legacy/trysync-client.ts';
+import { daemonPids, daemonsLeftAfter } from './daemon-processes.ts';
 
 const quiet = quietLogger;
 
@@ -87,6 +88,25 @@ test('a push to another module name fails the wait with PIKA_RSYNCD_MODULE namin
     assert.equal(error.code, 'PIKA_RSYNCD_MODULE');
     assert.equal(error.retriable, false, 'the same name would be refused again: pika.host needs a fix');
     assert.match(error.message, /module 'document_10\.0\.0\.9:9221' but the daemon on port \d+ serves 'document_127\.0\.0\.1:9221'/);
+  } finally {
+    await r.stop();
+  }
+});
+
+test('stop() is final: a daemon restarted under a new 3.0 module name while the receiver stops is not left running', async () => {
+  const { r, root } = await receiver({ legacy: true, pushTimeoutMs: 0, connector: 'stop-race' });
+  const controlDir = join(root, 'rsync-push', 'control');
+  try {
+    await r.useLegacyMasterIp('127.0.0.1');
+    await r.startNow();
+    assert.ok((await daemonPids(controlDir)).length > 0, 'the daemon runs');
+    // The legacy task's `wait` handling: a new module name, then prepare — racing the task's stop.
+    const restarting = r.useLegacyMasterIp('127.0.0.2').then(() => r.prepare('db0', true));
+    await r.stop();
+    await assert.rejects(restarting, (e: unknown) => e instanceof RsyncDaemonError && /was stopped/.test(e.message));
+    assert.deepEqual(await daemonsLeftAfter(controlDir), [], 'no rsync daemon outlives stop()');
+    await assert.rejects(r.prepare('db0', true), /was stopped/);
+    assert.equal(r.status().daemon_running, false);
   } finally {
     await r.stop();
   }

@@ -2,7 +2,7 @@
 // `info` last; a wrong secret is refused; a taken port, a missing binary and a dying daemon give clear outcomes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, quietLogger } from '../../../../helpers/local-net.ts';
+import { parentDeathWrapper } from '../../../../../connector/pika/rsync-daemon/parent-death.ts';
+import { daemonPids, daemonsLeftAfter } from './daemon-processes.ts';
 import {
   RsyncDaemon, RsyncDaemonError, checkReplicaEndpoint, pbPushModule, legacyPushModule, prepareReceiveDir, renderDaemonFiles, waitForPushedDump,
 } from '../../../../../connector/pika/rsync-daemon/index.ts';
@@ -180,6 +182,51 @@ test('a daemon that dies is restarted and serves pushes again; stop() ends it', 
   } finally {
     await daemon.stop();
     await rm(f.root, { recursive: true, force: true });
+  }
+});
+
+test('stop() while start() is under way wins: start() rejects and no daemon is left running', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'rsyncd-test-'));
+  const controlDir = join(root, 'control');
+  const daemon = new RsyncDaemon({ port: await freePort(), bind: '127.0.0.1', module: pbPushModule(join(root, 'm'), undefined), controlDir, purpose: 'test push', logger: quiet });
+  try {
+    const starting = daemon.start();
+    await daemon.stop();
+    await assert.rejects(starting, (e: unknown) => e instanceof RsyncDaemonError && /stopped while starting/.test(e.message));
+    assert.equal(daemon.running, false);
+    assert.deepEqual(await daemonsLeftAfter(controlDir), [], 'no rsync daemon outlives stop()');
+  } finally {
+    await daemon.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('the daemon ends with its owner when the owner process is SIGKILLed', async (t) => {
+  if (!(await parentDeathWrapper())) {
+    t.skip('util-linux setpriv with --pdeathsig is not installed: the next start stops the orphan (pid file) instead');
+    return;
+  }
+  const root = mkdtempSync(join(tmpdir(), 'rsyncd-test-'));
+  const controlDir = join(root, 'control');
+  const owner = spawn(process.execPath, ['--import', 'tsx', new URL('./daemon-owner-child.ts', import.meta.url).pathname, String(await freePort()), root], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const pid = await new Promise<number>((ok, fail) => {
+      let out = '';
+      owner.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const m = /^pid (\d+)$/m.exec(out);
+        if (m) ok(Number(m[1]));
+      });
+      owner.once('exit', (code) => fail(new Error(`the owner exited (${code}) before its daemon listened`)));
+    });
+    // (A connection the daemon forked for the owner's readiness probe may still be ending: same command line.)
+    assert.ok((await daemonPids(controlDir)).includes(pid));
+    owner.kill('SIGKILL');
+    assert.deepEqual(await daemonsLeftAfter(controlDir), [], 'the daemon of a SIGKILLed owner is gone');
+  } finally {
+    owner.kill('SIGKILL');
+    for (const pid of await daemonPids(controlDir)) process.kill(pid, 'SIGKILL');
+    await rm(root, { recursive: true, force: true });
   }
 });
 
