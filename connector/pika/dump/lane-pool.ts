@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ConnectError } from '../../../runtime/api/errors.ts';
+import { startTsWorker } from '../../../runtime/util/ts-worker.ts';
 import type { DumpLayout } from './dump-reader.ts';
 import { readLane, type LaneTask } from './lanes.ts';
 import type { LaneRequest, WorkerMessage, WorkerSetup } from './lane-worker.ts';
@@ -158,10 +159,6 @@ async function* readLanesInWorkers(
   }
 }
 
-/** Starts a worker through tsx's loader (the sources are TypeScript; a worker does not inherit the main loader). */
 function startWorker(setup: WorkerSetup): Worker {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./lane-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(code, { eval: true, workerData: setup });
+  return startTsWorker(new URL('./lane-worker.ts', import.meta.url), { workerData: setup });
 }

@@ -48,6 +48,7 @@ if (!isMainThread && parentPort) {
           ...(setup.chunkElements !== undefined ? { chunkElements: setup.chunkElements } : {}),
           ...(setup.chunkBytes !== undefined ? { chunkBytes: setup.chunkBytes } : {}),
           onWarning: (message: string) => post({ t: 'warning', message }),
+          blockThread: false,
         };
         const task = { lane: req.spec, ...(req.after ? { after: req.after } : {}) };
         // Reader batches are gathered into one message of up to ~TRANSFER_BYTES: fewer messages, less overhead.

@@ -98,4 +98,9 @@ export interface DumpReaderOptions {
   chunkBytes?: number;
   /** Non-fatal findings: torn WAL tail, skipped 3.x streams database, meta count differing from data. */
   onWarning?: (message: string) => void;
+  /**
+   * Decompress the data blocks of big SSTs on a helper thread while this one decodes (default true; decoding
+   * workers of the lane pool, which already fill the cores, turn it off).
+   */
+  blockThread?: boolean;
 }

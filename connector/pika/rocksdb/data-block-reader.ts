@@ -1,7 +1,9 @@
 import { Block } from './block.ts';
+import type { BlockThread, BlockThreadUse, UnpackedBlocks } from './block-thread.ts';
+import { BLOCK_TRAILER, BlockUnpackError } from './block-unpack.ts';
 import { CompressionType } from './compression.ts';
 import { RocksDbFormatError } from './errors.ts';
-import { BLOCK_TRAILER, type Table } from './table.ts';
+import type { Table } from './table.ts';
 
 /** Bytes of the first read after a seek elsewhere, and the most one read (and one read ahead) may hold. */
 const MIN_WINDOW = 32 * 1024;
@@ -14,20 +16,28 @@ interface Window {
   bytes: number;
 }
 
+/** A window's bytes as read (unpacked block by block when used), or its blocks unpacked by the block thread. */
+type Contents = { buf: Uint8Array; blocks?: undefined } | { blocks: UnpackedBlocks; buf?: undefined };
+
 /**
  * Reads the data blocks of one table for one iterator. Consecutive blocks are read together in a window (RocksDB's
  * auto-readahead: the window doubles from 32 KiB to 256 KiB while access moves forward, and shrinks after a jump
  * back); while a forward scan decodes one window the next one is already being read, so the scan rarely waits for
- * the disk. Memory: at most two windows per iterator; decoded blocks are not kept (the caller holds the one it
- * iterates).
+ * the disk. With a block thread, windows read ahead are also verified and decompressed there, two windows ahead
+ * (its replies queue behind other readers' requests). Memory: the current window and those ahead; decoded blocks
+ * are not kept (the caller holds the one it iterates).
  */
 export class DataBlockReader {
   private readonly table: Table;
-  private current: (Window & { buf: Uint8Array }) | undefined;
-  private ahead: (Window & { read: Promise<Uint8Array> }) | undefined;
+  private readonly blockThread: BlockThread | undefined;
+  private readonly depth: number;
+  private current: (Window & Contents) | undefined;
+  private ahead: (Window & { read: Promise<Contents> })[] = [];
 
-  constructor(table: Table) {
+  constructor(table: Table, blockThread?: BlockThreadUse) {
     this.table = table;
+    this.blockThread = blockThread && table.fileSize >= blockThread.minFileBytes ? blockThread.thread : undefined;
+    this.depth = this.blockThread ? 2 : 1;
   }
 
   /** Block `i` when its bytes are already in memory (no I/O), else undefined: then `load(i)`. */
@@ -41,33 +51,40 @@ export class DataBlockReader {
     const hit = this.tryGet(i);
     if (hit) return hit;
     const prev = this.current;
-    const ahead = this.ahead;
-    this.ahead = undefined;
     this.current = undefined;
-    if (ahead && i >= ahead.first && i <= ahead.last) {
-      this.current = { ...ahead, buf: await ahead.read };
+    const next = this.ahead[0];
+    if (next && i >= next.first && i <= next.last) {
+      this.ahead.shift();
+      const { read, ...w } = next;
+      this.current = { ...w, ...(await read) };
     } else {
-      if (ahead) await ahead.read.catch(() => undefined);
+      await this.dropAhead();
       const forward = prev !== undefined && i > prev.last;
       const w = this.window(i, forward ? Math.min(prev.bytes * 2, MAX_WINDOW) : MIN_WINDOW);
       this.current = { ...w, buf: await this.read(w) };
     }
     const cur = this.current;
-    if (cur.last + 1 < this.table.dataBlocks.count) {
-      const next = this.window(cur.last + 1, Math.min(cur.bytes * 2, MAX_WINDOW));
-      const read = this.read(next);
+    while (this.ahead.length < this.depth) {
+      const last = this.ahead.at(-1) ?? cur;
+      if (last.last + 1 >= this.table.dataBlocks.count) break;
+      const w = this.window(last.last + 1, Math.min(last.bytes * 2, MAX_WINDOW));
+      const read = this.readAhead(w);
       read.catch(() => undefined); // awaited (and its error reported) only if the scan gets there
-      this.ahead = { ...next, read };
+      this.ahead.push({ ...w, read });
     }
     return this.decode(i, cur);
   }
 
-  /** Waits for a read in flight (before the file is closed) and drops the buffers. */
+  /** Waits for reads in flight (before the file is closed) and drops the buffers. */
   async close(): Promise<void> {
-    const ahead = this.ahead;
-    this.ahead = undefined;
     this.current = undefined;
-    if (ahead) await ahead.read.catch(() => undefined);
+    await this.dropAhead();
+  }
+
+  private async dropAhead(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = [];
+    for (const a of ahead) await a.read.catch(() => undefined);
   }
 
   /** Blocks i… that fit in `bytes` (at least block i), contiguous in the file. */
@@ -87,6 +104,22 @@ export class DataBlockReader {
     return { first: i, last, start, bytes: Math.max(bytes, end - start) };
   }
 
+  /** The next window, unpacked by the block thread when there is one (read here again if that fails). */
+  private readAhead(w: Window): Promise<Contents> {
+    const blocks = this.table.dataBlocks;
+    const offsets: number[] = [];
+    const sizes: number[] = [];
+    for (let i = w.first; i <= w.last; i++) {
+      offsets.push(blocks.offset(i));
+      sizes.push(blocks.size(i));
+    }
+    const length = offsets.at(-1)! + sizes.at(-1)! + BLOCK_TRAILER - w.start;
+    const t = this.table;
+    const unpacked = this.blockThread?.unpack({ fd: t.fd, start: w.start, length, offsets, sizes, format: t.footer });
+    const inThread = async (): Promise<Contents> => ({ buf: await this.read(w) });
+    return unpacked ? unpacked.then((b) => ({ blocks: b }), inThread) : inThread();
+  }
+
   private async read(w: Window): Promise<Uint8Array> {
     const blocks = this.table.dataBlocks;
     const buf = new Uint8Array(blocks.offset(w.last) + blocks.size(w.last) + BLOCK_TRAILER - w.start);
@@ -94,13 +127,20 @@ export class DataBlockReader {
     return buf;
   }
 
-  private decode(i: number, w: Window & { buf: Uint8Array }): Block {
+  private decode(i: number, w: Window & Contents): Block {
     const h = this.table.dataBlocks.handle(i);
-    const at = h.offset - w.start;
-    const raw = w.buf.subarray(at, at + h.size + BLOCK_TRAILER);
-    let data = this.table.unpackBlock(h, raw, 'data');
-    // An uncompressed block would be a view of the whole window: copy it, so values handed out keep only it alive.
-    if (raw[h.size] === CompressionType.none) data = data.slice();
+    let data: Uint8Array;
+    if (w.blocks) {
+      const b = w.blocks[i - w.first]!;
+      if (b instanceof BlockUnpackError) throw this.table.unpackFailure(b);
+      data = b;
+    } else {
+      const at = h.offset - w.start;
+      const raw = w.buf.subarray(at, at + h.size + BLOCK_TRAILER);
+      data = this.table.unpackBlock(h, raw, 'data');
+      // An uncompressed block would be a view of the whole window: copy it, so values handed out keep only it alive.
+      if (raw[h.size] === CompressionType.none) data = data.slice();
+    }
     try {
       return new Block(data);
     } catch (err) {

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BLOCK_THREAD_MIN_FILE_BYTES, BlockThread, type BlockThreadUse } from './block-thread.ts';
 import { bytewiseComparator, comparatorByName, type UserComparator } from './comparators.ts';
 import { RocksDbFormatError } from './errors.ts';
 import { describeValueType, ValueType } from './internal-key.ts';
@@ -13,6 +14,13 @@ import { decodeWriteBatch } from './write-batch.ts';
 export interface OpenDbOptions {
   /** Called for recoverable oddities, e.g. a torn WAL tail (RocksDB's point-in-time recovery stops there too). */
   onWarning?: (message: string) => void;
+  /**
+   * Verify and decompress data blocks read ahead on the process's block thread (a second core for a long scan);
+   * default: in this thread.
+   */
+  blockThread?: boolean;
+  /** Tables smaller than this are read in this thread anyway (default BLOCK_THREAD_MIN_FILE_BYTES). */
+  blockThreadMinFileBytes?: number;
 }
 
 interface CfData {
@@ -35,11 +43,13 @@ export class ReadOnlyDb {
   readonly state: DbState;
   private readonly cfs: Map<string, CfData>;
   private readonly cursors = new Set<CfCursor>();
+  private blockThread: BlockThreadUse | undefined;
 
-  private constructor(dir: string, state: DbState, cfs: Map<string, CfData>) {
+  private constructor(dir: string, state: DbState, cfs: Map<string, CfData>, blockThread: BlockThreadUse | undefined) {
     this.dir = dir;
     this.state = state;
     this.cfs = cfs;
+    this.blockThread = blockThread;
   }
 
   static async open(dir: string, opts: OpenDbOptions = {}): Promise<ReadOnlyDb> {
@@ -71,7 +81,8 @@ export class ReadOnlyDb {
       for (const cf of cfs.values()) for (const t of cf.level0) await t.table.close().catch(() => undefined);
       throw err;
     }
-    return new ReadOnlyDb(dir, state, cfs);
+    const blockThread = opts.blockThread ? { thread: BlockThread.acquire(), minFileBytes: opts.blockThreadMinFileBytes ?? BLOCK_THREAD_MIN_FILE_BYTES } : undefined;
+    return new ReadOnlyDb(dir, state, cfs, blockThread);
   }
 
   get columnFamilyNames(): string[] {
@@ -100,7 +111,7 @@ export class ReadOnlyDb {
       ...data.levels.map((files) => levelRun(this.dir, files, data.state, data.comparator)),
     ];
     for (const run of runs) {
-      const it = new LevelIterator(run, data.comparator);
+      const it = new LevelIterator(run, data.comparator, this.blockThread);
       levels.push(it);
       children.push(it);
     }
@@ -116,6 +127,8 @@ export class ReadOnlyDb {
   async close(): Promise<void> {
     for (const c of [...this.cursors]) await c.close();
     for (const cf of this.cfs.values()) for (const t of cf.level0) await t.table.close();
+    this.blockThread?.thread.release();
+    this.blockThread = undefined;
   }
 
   private cf(name: string): CfData {

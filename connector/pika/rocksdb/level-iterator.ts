@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { BlockIter, type Block, type RawKeyCompare } from './block.ts';
+import type { BlockThreadUse } from './block-thread.ts';
 import type { UserComparator } from './comparators.ts';
 import { DataBlockReader } from './data-block-reader.ts';
 import { RocksDbFormatError } from './errors.ts';
@@ -62,8 +63,11 @@ export class LevelIterator implements InternalIterator {
   private blockIndex = -1;
   valid = false;
 
-  constructor(run: SortedRun, ucmp: UserComparator) {
+  private readonly blockThread: BlockThreadUse | undefined;
+
+  constructor(run: SortedRun, ucmp: UserComparator, blockThread?: BlockThreadUse) {
     this.run = run;
+    this.blockThread = blockThread;
     this.ucmp = userKeyComparator(ucmp);
     this.icmp = internalKeyComparator(ucmp);
     this.iter.trackUserKeys = true;
@@ -235,7 +239,7 @@ export class LevelIterator implements InternalIterator {
     this.fileIndex = i;
     if (i >= this.run.files.length) return;
     this.table = await this.run.open(i);
-    this.reader = new DataBlockReader(this.table);
+    this.reader = new DataBlockReader(this.table, this.blockThread);
   }
 
   private guard(step: () => void): void {

@@ -2,9 +2,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Block, BlockIter } from './block.ts';
 import { BlockIndex } from './block-index.ts';
-import { blockChecksum, checksumContextModifier, initChecksums } from './checksum.ts';
+import { BLOCK_TRAILER, BlockUnpackError, unpackBlockContents } from './block-unpack.ts';
+import { initChecksums } from './checksum.ts';
 import { ByteReader, readU32, readU64 } from './coding.ts';
-import { compressionName, uncompressBlock } from './compression.ts';
 import { RocksDbFormatError } from './errors.ts';
 
 /**
@@ -13,8 +13,8 @@ import { RocksDbFormatError } from './errors.ts';
  * DataBlockReader.
  */
 export const BLOCK_BASED_MAGIC = 0x88e241b785f4cff7n;
+export { BLOCK_TRAILER };
 export const LEGACY_BLOCK_BASED_MAGIC = 0xdb4775248b80fb57n;
-export const BLOCK_TRAILER = 5;
 const NEW_FOOTER_LENGTH = 53;
 
 export interface BlockHandle {
@@ -134,21 +134,22 @@ export class Table {
    * returns the uncompressed contents. Uncompressed contents are a view of `raw`.
    */
   unpackBlock(handle: BlockHandle, raw: Uint8Array, what: string): Uint8Array {
-    const data = raw.subarray(0, handle.size);
-    const type = raw[handle.size]!;
-    const stored = readU32(raw, handle.size + 1);
-    const computed = blockChecksum(this.footer.checksumType, data, type);
-    if (computed !== undefined) {
-      const expected = (computed + checksumContextModifier(this.footer.baseContextChecksum, handle.offset)) >>> 0;
-      if (expected !== stored) {
-        throw new RocksDbFormatError(this.path, `${what} block checksum mismatch (stored 0x${stored.toString(16)}, computed 0x${expected.toString(16)})`, handle.offset);
-      }
-    }
     try {
-      return uncompressBlock(type, data);
+      return unpackBlockContents(this.footer, handle.offset, handle.size, raw, what);
     } catch (err) {
-      throw new RocksDbFormatError(this.path, `${what} block (${compressionName(type)}) cannot be decompressed: ${(err as Error).message}`, handle.offset, err);
+      throw this.unpackFailure(err);
     }
+  }
+
+  /** A block that failed to unpack (here or on the block thread), as an error naming this table's file. */
+  unpackFailure(err: unknown): RocksDbFormatError {
+    if (err instanceof BlockUnpackError) return new RocksDbFormatError(this.path, err.message, err.offset, err.cause);
+    return new RocksDbFormatError(this.path, `cannot be read: ${(err as Error).message}`, undefined, err);
+  }
+
+  /** The open file's descriptor (reads at an offset from another thread are safe while the table stays open). */
+  get fd(): number {
+    return this.fh.fd;
   }
 
   private async readMetaindex(): Promise<Map<string, BlockHandle>> {

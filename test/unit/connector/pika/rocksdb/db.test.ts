@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { BlockThread } from '../../../../../connector/pika/rocksdb/block-thread.ts';
 import { ReadOnlyDb } from '../../../../../connector/pika/rocksdb/db.ts';
 import { RocksDbFormatError } from '../../../../../connector/pika/rocksdb/errors.ts';
 import { readDbState } from '../../../../../connector/pika/rocksdb/manifest.ts';
@@ -152,6 +153,47 @@ describe('damaged SST files', () => {
       assert.match(err.message, /000022\.sst at offset \d+: data block checksum mismatch/);
       return true;
     });
+  });
+
+  it('a damaged block unpacked on the block thread is reported as in the scanning thread', async () => {
+    const dbDir = await copyDb0('flip-thread');
+    const sst = join(dbDir, '0', '000022.sst');
+    const t = await Table.open(sst);
+    // The last block: read ahead (through the thread), not in the first window read after the seek.
+    const block = t.dataBlocks.handle(t.dataBlocks.count - 1);
+    await t.close();
+    const fh = await open(sst, 'r+');
+    const one = Buffer.alloc(1);
+    await fh.read(one, 0, 1, block.offset + 10);
+    one[0] = one[0]! ^ 0x40;
+    await fh.write(one, 0, 1, block.offset + 10);
+    await fh.close();
+    const thread = BlockThread.acquire();
+    try {
+      assert.equal(await thread.ready(), true);
+      const before = thread.windowsUnpacked;
+      const db = await ReadOnlyDb.open(join(dbDir, '0'), { blockThread: true, blockThreadMinFileBytes: 0 });
+      const scanAll = async (): Promise<void> => {
+        for (const cf of db.columnFamilyNames) {
+          const c = db.cursor(cf);
+          for (await c.seekToFirst(); c.valid; await c.next());
+        }
+      };
+      try {
+        await assert.rejects(scanAll(), (err: unknown) => {
+          assert.ok(err instanceof RocksDbFormatError);
+          assert.equal(err.file, sst);
+          assert.equal(err.offset, block.offset);
+          assert.match(err.message, /000022\.sst at offset \d+: data block checksum mismatch/);
+          return true;
+        });
+      } finally {
+        await db.close();
+      }
+      assert.ok(thread.windowsUnpacked > before, 'the damaged block came through the block thread');
+    } finally {
+      thread.release();
+    }
   });
 
   it('a truncated SST is reported with its name', async () => {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { ReadOnlyDb } from '../../../../../connector/pika/rocksdb/db.ts';
+import { BlockThread } from '../../../../../connector/pika/rocksdb/block-thread.ts';
+import { ReadOnlyDb, type OpenDbOptions } from '../../../../../connector/pika/rocksdb/db.ts';
 import { Table } from '../../../../../connector/pika/rocksdb/table.ts';
 
 /**
@@ -46,50 +47,64 @@ describe('reader vs real RocksDB (librocksdb-dev)', { skip: haveRocksDb ? false 
       await mkdir(dir);
       await run(gen, [dir, String(v.variant), String(1000 + v.variant)], { timeout: 120_000 });
       const expected = parseExpected(await readFile(join(dir, 'expected.txt'), 'latin1'));
-      const db = await ReadOnlyDb.open(dir);
+      await checkReader(dir, v, expected);
+      // The same through the block thread (windows read ahead are unpacked there; seeks read in this thread).
+      const thread = BlockThread.acquire();
       try {
-        assert.deepEqual(db.columnFamilyNames.sort(), ['data_cf', 'default', 'list_data_cf']);
-        // The files really use the variant's options, several levels, and a WAL with unflushed data.
-        const levels = new Set<number>();
-        let maxFilesInLevel2 = 0;
-        for (const cf of db.state.columnFamilies.values()) {
-          maxFilesInLevel2 = Math.max(maxFilesInLevel2, [...cf.files.values()].filter((f) => f.level === 2).length);
-          for (const f of cf.files.values()) {
-            levels.add(f.level);
-            const t = await Table.open(join(dir, `${String(f.number).padStart(6, '0')}.sst`));
-            assert.equal(t.footer.formatVersion, v.formatVersion);
-            assert.equal(t.footer.checksumType, v.checksumType);
-            assert.equal(Buffer.from(t.properties.raw.get('rocksdb.compression')!).toString(), v.compression);
-            assert.ok(t.dataBlocks.count > 1);
-            await t.close();
-          }
-        }
-        assert.deepEqual([...levels].sort(), [0, 2]);
-        assert.ok(maxFilesInLevel2 >= 2, 'a level with several files (read through the level iterator)');
-        for (const [cf, rows] of expected) {
-          const got: string[] = [];
-          const c = db.cursor(cf);
-          for (await c.seekToFirst(); c.valid; await c.next()) got.push(`${Buffer.from(c.key).toString('hex')} ${Buffer.from(c.value).toString('hex')}`);
-          assert.equal(got.length, rows.length, `entries in ${cf}`);
-          assert.deepEqual(got, rows, `content of ${cf}`);
-          // Seeks land where RocksDB's order says.
-          for (let i = 0; i < rows.length; i += 97) {
-            const key = Buffer.from(rows[i]!.split(' ')[0]!, 'hex');
-            await c.seek(key);
-            assert.equal(`${Buffer.from(c.key).toString('hex')} ${Buffer.from(c.value).toString('hex')}`, rows[i]);
-          }
-          // A seek back from a valid position, then forward again.
-          for (const i of [rows.length >> 1, 3, rows.length - 2, rows.length >> 2]) {
-            await c.seek(Buffer.from(rows[i]!.split(' ')[0]!, 'hex'));
-            assert.equal(`${Buffer.from(c.key).toString('hex')} ${Buffer.from(c.value).toString('hex')}`, rows[i]);
-          }
-        }
+        assert.equal(await thread.ready(), true);
+        const before = thread.windowsUnpacked;
+        await checkReader(dir, v, expected, { blockThread: true, blockThreadMinFileBytes: 0 });
+        assert.ok(thread.windowsUnpacked > before, 'windows went through the block thread');
       } finally {
-        await db.close();
+        thread.release();
       }
     });
   }
 });
+
+async function checkReader(dir: string, v: (typeof VARIANTS)[number], expected: Map<string, string[]>, opts: OpenDbOptions = {}): Promise<void> {
+  const db = await ReadOnlyDb.open(dir, opts);
+  try {
+    assert.deepEqual(db.columnFamilyNames.sort(), ['data_cf', 'default', 'list_data_cf']);
+    // The files really use the variant's options, several levels, and a WAL with unflushed data.
+    const levels = new Set<number>();
+    let maxFilesInLevel2 = 0;
+    for (const cf of db.state.columnFamilies.values()) {
+      maxFilesInLevel2 = Math.max(maxFilesInLevel2, [...cf.files.values()].filter((f) => f.level === 2).length);
+      for (const f of cf.files.values()) {
+        levels.add(f.level);
+        const t = await Table.open(join(dir, `${String(f.number).padStart(6, '0')}.sst`));
+        assert.equal(t.footer.formatVersion, v.formatVersion);
+        assert.equal(t.footer.checksumType, v.checksumType);
+        assert.equal(Buffer.from(t.properties.raw.get('rocksdb.compression')!).toString(), v.compression);
+        assert.ok(t.dataBlocks.count > 1);
+        await t.close();
+      }
+    }
+    assert.deepEqual([...levels].sort(), [0, 2]);
+    assert.ok(maxFilesInLevel2 >= 2, 'a level with several files (read through the level iterator)');
+    for (const [cf, rows] of expected) {
+      const got: string[] = [];
+      const c = db.cursor(cf);
+      for (await c.seekToFirst(); c.valid; await c.next()) got.push(`${Buffer.from(c.key).toString('hex')} ${Buffer.from(c.value).toString('hex')}`);
+      assert.equal(got.length, rows.length, `entries in ${cf}`);
+      assert.deepEqual(got, rows, `content of ${cf}`);
+      // Seeks land where RocksDB's order says.
+      for (let i = 0; i < rows.length; i += 97) {
+        const key = Buffer.from(rows[i]!.split(' ')[0]!, 'hex');
+        await c.seek(key);
+        assert.equal(`${Buffer.from(c.key).toString('hex')} ${Buffer.from(c.value).toString('hex')}`, rows[i]);
+      }
+      // A seek back from a valid position, then forward again.
+      for (const i of [rows.length >> 1, 3, rows.length - 2, rows.length >> 2]) {
+        await c.seek(Buffer.from(rows[i]!.split(' ')[0]!, 'hex'));
+        assert.equal(`${Buffer.from(c.key).toString('hex')} ${Buffer.from(c.value).toString('hex')}`, rows[i]);
+      }
+    }
+  } finally {
+    await db.close();
+  }
+}
 
 function parseExpected(text: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
