@@ -15,9 +15,10 @@
 // Acks are the caller's: `acknowledge()` sends a range once the caller's sink has made those items durable. The
 // master's sync window (default 9000 items per DB) therefore bounds what it sends ahead of the sink; the queue here
 // is bounded too (reading pauses above `maxQueuedItems`).
+//
+// Per-DB state and its transitions live in db-state.ts, the pings and the silence check in keepalive.ts, the
+// decoding and continuity check of pushed items in push-intake.ts.
 import type { Logger } from '../../../runtime/api/index.ts';
-import { BinlogContinuity, BinlogGapError } from '../binlog/continuity.ts';
-import { readPushedBinlog } from '../binlog/binlog-sync.ts';
 import { formatPosition, type BinlogItem, type BinlogPosition } from '../binlog/item.ts';
 import { PikaProtocolError } from '../protocol/errors.ts';
 import { InnerType, StatusCode, type InnerResponse, type PbNode } from '../protocol/messages.ts';
@@ -25,8 +26,13 @@ import { ConnectError } from '../../../runtime/api/index.ts';
 import { DEFAULT_TIMINGS, systemClock, type SessionClock, type SessionTimings } from './clock.ts';
 import { ItemQueue } from './item-queue.ts';
 import { ConnectionClosedError, ReplConnection } from './connection.ts';
-import { ReplicationGapError, ReplicationRefusedError } from './errors.ts';
+import {
+  binlogActivated, dumpAccepted, finishDumpAt, followReplicationId, positionOf, resetForConnection, selectDbs, switchToDump, type DbPosition, type DbState,
+} from './db-state.ts';
+import { ReplicationGapError } from './errors.ts';
 import { dbSync, metaSyncRefusal, parseMasterInfo, sessionOrGap, trySync, type MasterInfo, type StartPoint } from './handshake.ts';
+import { Keepalive } from './keepalive.ts';
+import { intakePush } from './push-intake.ts';
 
 export type { MasterInfo, StartPoint } from './handshake.ts';
 import {
@@ -72,21 +78,6 @@ export interface ReplicationSessionOptions {
   onGap?(gap: ReplicationGapError): boolean;
 }
 
-interface DbState {
-  name: string;
-  /** binlog: TrySync/BinlogSync; dump: DBSync and wait for `finishDump`. */
-  mode: 'binlog' | 'dump';
-  /** Resume point: end of the last queued item (or the start point). Undefined until the first handshake. */
-  resumeFrom: BinlogPosition | undefined;
-  sessionId: number | undefined;
-  continuity: BinlogContinuity | undefined;
-  lastSentAt: number;
-  /** Items of the current generation received and not yet acknowledged. */
-  unacked: number;
-  /** Clock time of the last ack sent, or of the first binlog sync/DBSync before any ack (the master pins binlog). */
-  lastAckAt: number | undefined;
-}
-
 export interface SessionStats {
   connects: number;
   reconnects: number;
@@ -116,7 +107,6 @@ export class ReplicationSession {
   private streaming = false;
   private stopping = false;
   private failure: Error | undefined;
-  private lastLifeAt = 0;
   private running: Promise<void> | undefined;
   private wakeSleep: (() => void) | undefined;
   private readyWaiters: Array<{ resolve(): void; reject(e: Error): void }> = [];
@@ -148,11 +138,9 @@ export class ReplicationSession {
   }
 
   /** Per DB: session id and resume position (for status). */
-  positions(): Record<string, { session_id: number | null; position: string | null; mode: 'binlog' | 'dump' }> {
-    const out: Record<string, { session_id: number | null; position: string | null; mode: 'binlog' | 'dump' }> = {};
-    for (const db of this.dbs.values()) {
-      out[db.name] = { session_id: db.sessionId ?? null, position: db.resumeFrom ? formatPosition(db.resumeFrom) : null, mode: db.mode };
-    }
+  positions(): Record<string, DbPosition> {
+    const out: Record<string, DbPosition> = {};
+    for (const db of this.dbs.values()) out[db.name] = positionOf(db);
     return out;
   }
 
@@ -175,10 +163,7 @@ export class ReplicationSession {
   async finishDump(db: string, at: BinlogPosition): Promise<void> {
     const state = this.dbs.get(db);
     if (!state || state.mode !== 'dump') throw new Error(`finishDump(${db}): that DB is not waiting for a full sync`);
-    state.mode = 'binlog';
-    state.resumeFrom = { filenum: at.filenum, offset: at.offset };
-    state.sessionId = undefined;
-    state.continuity = undefined;
+    finishDumpAt(state, at);
     const conn = this.conn;
     if (!this.streaming || !conn || conn.closed) return; // the next handshake continues from resumeFrom
     try {
@@ -279,24 +264,22 @@ export class ReplicationSession {
     this.stats.connects++;
     this.conn = conn;
     this.identity = this.options.identity ?? { ip: conn.localAddress, port: conn.localPort };
-    for (const db of this.dbs.values()) Object.assign(db, { sessionId: undefined, continuity: undefined, unacked: 0 });
+    for (const db of this.dbs.values()) resetForConnection(db);
     const closed = new Promise<Error>((resolve) => { conn.onClose = resolve; });
     conn.onPush = (response) => this.handlePush(conn, generation, response);
-    let ticker: unknown;
+    let keepalive: Keepalive | undefined;
     try {
       const master = await this.metaSync(conn);
-      for (const name of this.selectDbs(master)) await this.syncDb(conn, name, master);
+      for (const name of selectDbs(this.dbs, this.options.dbs, master)) await this.syncDb(conn, name, master);
       // finishDump() calls that came while this handshake ran.
       for (const db of this.dbs.values()) if (db.mode === 'binlog' && db.sessionId === undefined) await this.syncDb(conn, db.name, master);
       this.streaming = true;
-      this.lastLifeAt = this.clock.now();
       logger.info('replicating from the Pika master', { host, port, identity: `${this.identity.ip}:${this.identity.port}`, dbs: [...this.dbs.keys()].join(','), generation });
       for (const w of this.readyWaiters.splice(0)) w.resolve();
-      const tick = (): void => {
-        this.tick(conn);
-        if (!conn.closed) ticker = this.clock.setTimeout(tick, this.tickMs());
-      };
-      ticker = this.clock.setTimeout(tick, this.tickMs());
+      keepalive = new Keepalive(conn, {
+        timings: this.timings, clock: this.clock, dbs: () => this.dbs.values(), ping: (db) => this.ping(conn, db),
+        owing: () => this.queue.length > 0 || [...this.dbs.values()].some((db) => db.unacked > 0),
+      });
       const reason = await closed;
       if (isFatal(reason)) throw reason;
       if (!this.stopping) logger.warn('replication connection lost; resuming every DB after its last received item', { reason: reason.message, positions: this.positions() });
@@ -305,31 +288,11 @@ export class ReplicationSession {
       const reason = conn.closed ? await closed : undefined;
       throw reason && isFatal(reason) ? reason : error;
     } finally {
-      this.clock.clearTimeout(ticker);
+      keepalive?.stop();
       this.streaming = false;
       this.queue.readerEnded();
       conn.close();
       if (this.conn === conn) this.conn = undefined;
-    }
-  }
-
-  private tickMs(): number {
-    return Math.max(1, Math.min(this.timings.pingIntervalMs, this.timings.silenceTimeoutMs) / 4);
-  }
-
-  /** Pings for DBs without a recent request; the silence check. */
-  private tick(conn: ReplConnection): void {
-    if (conn.closed) return;
-    const now = this.clock.now();
-    for (const db of this.dbs.values()) {
-      if (db.sessionId === undefined || now - db.lastSentAt < this.timings.pingIntervalMs) continue;
-      this.ping(conn, db);
-    }
-    const owing = this.queue.length > 0 || [...this.dbs.values()].some((db) => db.unacked > 0);
-    if (owing) this.lastLifeAt = now;
-    const silentFor = now - Math.max(this.lastLifeAt, conn.lastReceivedAt);
-    if (silentFor >= this.timings.silenceTimeoutMs) {
-      conn.close(new ConnectionClosedError(`nothing received from the master for ${Math.round(silentFor)} ms (keepalives included): treating it as dead`));
     }
   }
 
@@ -374,39 +337,9 @@ export class ReplicationSession {
   }
 
   private checkReplicationId(info: MasterInfo): MasterInfo {
-    const previous = this.master;
-    if (previous && previous.replicationId !== info.replicationId) {
-      // Every DB's position belongs to the old id: each is a gap; with `onGap` consenting, each gets a full sync.
-      const states = this.dbs.size > 0 ? [...this.dbs.values()] : [undefined];
-      for (const state of states) {
-        const db = state?.name ?? info.dbs[0]!;
-        const gap = new ReplicationGapError('replication-id-changed', db,
-          `the master's replication id changed from ${previous.replicationId} to ${info.replicationId} (restored or replaced master): binlog positions of the old id mean nothing now`,
-          { requested: state?.resumeFrom });
-        if (!state || !this.options.onGap?.(gap)) throw gap;
-      }
-      for (const state of this.dbs.values()) {
-        state.mode = 'dump';
-        state.resumeFrom = undefined;
-      }
-    }
+    followReplicationId(this.dbs, this.master, info, this.options.onGap);
     this.master = info;
     return info;
-  }
-
-  private selectDbs(master: MasterInfo): string[] {
-    const wanted = this.options.dbs ?? master.dbs;
-    const unknown = wanted.filter((d) => !master.dbs.includes(d));
-    if (unknown.length > 0) {
-      // Never send requests for DBs the master does not have (RemoveSlaveNode/DBSync would crash a 4.0.1 master).
-      throw new ReplicationRefusedError(`pika.dbs names ${unknown.join(', ')}, but the master only has ${master.dbs.join(', ')}`, 'PIKA_UNKNOWN_DB');
-    }
-    for (const name of wanted) {
-      if (!this.dbs.has(name)) {
-        this.dbs.set(name, { name, mode: 'binlog', resumeFrom: undefined, sessionId: undefined, continuity: undefined, lastSentAt: 0, unacked: 0, lastAckAt: undefined });
-      }
-    }
-    return wanted;
   }
 
   private async syncDb(conn: ReplConnection, name: string, master: MasterInfo): Promise<void> {
@@ -432,27 +365,17 @@ export class ReplicationSession {
       sessionId = sessionOrGap(name, from, reply);
     } catch (error) {
       if (!(error instanceof ReplicationGapError) || !this.options.onGap?.(error)) throw error;
-      db.mode = 'dump';
-      db.resumeFrom = undefined;
+      switchToDump(db);
       return this.requestDump(conn, db);
     }
-    db.sessionId = sessionId;
-    db.resumeFrom = from;
-    db.continuity = new BinlogContinuity(name, from);
-    db.unacked = 0;
+    binlogActivated(db, sessionId, from, this.clock.now());
     conn.send(firstBinlogSyncRequest(this.identity!, name, sessionId, from));
-    db.lastSentAt = this.clock.now();
-    db.lastAckAt ??= db.lastSentAt;
     this.options.logger.debug('binlog sync activated', { db: name, session_id: sessionId, from: formatPosition(from) });
   }
 
   private async requestDump(conn: ReplConnection, db: DbState): Promise<void> {
     await this.options.beforeDbSync?.(db.name, this.master!);
-    db.sessionId = await dbSync(conn, this.identity!, db.name, this.timings.requestTimeoutMs);
-    db.continuity = undefined;
-    db.unacked = 0;
-    db.lastSentAt = this.clock.now();
-    db.lastAckAt ??= db.lastSentAt;
+    dumpAccepted(db, await dbSync(conn, this.identity!, db.name, this.timings.requestTimeoutMs), this.clock.now());
     this.options.logger.info('full sync requested (DBSync accepted): the master dumps the DB and keeps its binlog while this replica downloads', { db: db.name, session_id: db.sessionId });
     this.options.onDumpAccepted?.(db.name, this.generation);
   }
@@ -469,31 +392,7 @@ export class ReplicationSession {
       this.stats.staleMessagesIgnored++;
       return;
     }
-    let items = 0;
-    for (const entry of entries) {
-      const pushed = readPushedBinlog(entry);
-      if (pushed.kind === 'keepalive') {
-        this.stats.keepalivesReceived++;
-        continue;
-      }
-      if (!db.continuity) throw new PikaProtocolError(`${name}: binlog item pushed before the binlog sync was activated`);
-      try {
-        db.continuity.accept(pushed.item.start, pushed.end);
-      } catch (error) {
-        if (!(error instanceof BinlogGapError)) throw error;
-        throw new ReplicationGapError('discontinuity', name, `items were lost between two pushed items: ${error.message}`, { requested: error.expected });
-      }
-      const end: AckPosition = {
-        filenum: pushed.end.filenum,
-        offset: pushed.end.offset,
-        term: entry.binlog_offset.term ?? pushed.item.termId,
-        index: entry.binlog_offset.index === undefined ? pushed.item.logicId : Number(entry.binlog_offset.index),
-      };
-      this.queue.push({ db: name, generation, item: pushed.item, end });
-      db.resumeFrom = pushed.end;
-      db.unacked++;
-      items++;
-    }
+    const items = intakePush(db, entries, this.stats, (item, end) => this.queue.push({ db: name, generation, item, end }));
     this.stats.itemsReceived += items;
     if (items === 0) {
       this.ping(conn, db); // Pika's slave answers a keepalive-only message with a ping (§5.4.4)
