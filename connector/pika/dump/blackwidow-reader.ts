@@ -45,9 +45,9 @@ export async function* readBlackwidowInstance(
     const until = opts.range?.until;
     const data = instance === 'strings' ? undefined : new ScanCursor(rdb.cursor(BLACKWIDOW_DATA_CF[instance]));
     const batch = new RecordBatch();
-    while (meta.valid && !(until && compareBytes(meta.key, until) >= 0)) {
-      if (!(after && Buffer.compare(meta.key, after) === 0)) {
-        const pos: KeyPosition = { db, instance, key: copyBytes(meta.key, 0, meta.key.length) };
+    while (meta.valid && !(until && compareBytes(meta.keyBuf, until, meta.keyLen) >= 0)) {
+      if (!(after && compareBytes(meta.keyBuf, after, meta.keyLen) === 0)) {
+        const pos: KeyPosition = { db, instance, key: copyBytes(meta.keyBuf, 0, meta.keyLen) };
         if (instance === 'strings') {
           let s;
           try {
@@ -91,25 +91,27 @@ export async function* readBlackwidowInstance(
 function elementDecoder(type: CollectionType, prefixLength: number, m: BlackwidowMeta): ElementDecoder {
   switch (type) {
     case 'hash':
-      return (k, v, out) => {
-        const field = copyBytes(k, prefixLength, k.length);
-        out.push({ field, value: v }, field.length + v.length);
+      return (r, out) => {
+        const field = copyBytes(r.keyBuf, prefixLength, r.keyLen);
+        const value = r.value;
+        out.push({ field, value }, field.length + value.length);
       };
     case 'set':
-      return (k, _v, out) => {
-        const member = copyBytes(k, prefixLength, k.length);
+      return (r, out) => {
+        const member = copyBytes(r.keyBuf, prefixLength, r.keyLen);
         out.push(member, member.length);
       };
     case 'zset':
-      return (k, v, out) => {
-        const member = copyBytes(k, prefixLength, k.length);
-        out.push({ member, score: decodeZSetScore(v) }, member.length + 8);
+      return (r, out) => {
+        const member = copyBytes(r.keyBuf, prefixLength, r.keyLen);
+        out.push({ member, score: decodeZSetScore(r.value) }, member.length + 8);
       };
     case 'list':
-      return (k, v, out) => {
-        const index = decodeListIndex(k.subarray(prefixLength));
+      return (r, out) => {
+        const index = decodeListIndex(r.keyBuf.subarray(prefixLength, r.keyLen));
         if (index <= m.leftIndex! || index >= m.rightIndex!) return;
-        out.push(v, v.length);
+        const value = r.value;
+        out.push(value, value.length);
       };
     default:
       throw new Error(`type ${type} has no Blackwidow data column family`);

@@ -37,11 +37,11 @@ export class RecordBatch {
 }
 
 /**
- * Decodes one data record of a collection into an element (`chunker.push`), or skips it (list elements outside
- * the meta's bounds). `key` is the raw data key (a view valid for this call only: copy what is kept), `value` a
- * view that may be kept.
+ * Decodes the data record the cursor stands on into an element (`chunker.push`), or skips it (list elements
+ * outside the meta's bounds). The raw key (`keyBuf[0, keyLen)`) is overwritten by the next step: copy what is
+ * kept; views of the value (`valueBuf[valueStart, valueEnd)`) may be kept.
  */
-export type ElementDecoder = (key: Uint8Array, value: Uint8Array, chunker: Chunker<unknown>) => void;
+export type ElementDecoder = (record: CfCursor, chunker: Chunker<unknown>) => void;
 
 /**
  * A data column family's cursor, shared by the collection scans of one instance reader (which run one after the
@@ -97,7 +97,7 @@ export class CollectionScan {
     const last = data.lastPrefix;
     data.lastPrefix = prefix;
     const there =
-      cursor.bytewise && last !== undefined && compareBytes(prefix, last) > 0 && (!cursor.valid || compareBytes(cursor.key, prefix) >= 0);
+      cursor.bytewise && last !== undefined && compareBytes(prefix, last) > 0 && (!cursor.valid || compareBytes(cursor.keyBuf, prefix, cursor.keyLen) >= 0);
     this.pending = there ? undefined : cursor.seek(prefix);
   }
 
@@ -118,9 +118,9 @@ export class CollectionScan {
       const p = cursor.next();
       if (p) return p;
     }
-    while (cursor.valid && startsWith(cursor.key, prefix)) {
+    while (cursor.valid && startsWith(cursor.keyBuf, prefix, cursor.keyLen)) {
       try {
-        this.decode(cursor.key, cursor.value, chunker);
+        this.decode(cursor, chunker);
       } catch (err) {
         throw new DumpFormatError(this.where, `bad ${start.type} data record: ${(err as Error).message}`, cursor.key, err);
       }

@@ -39,18 +39,21 @@ export function encodeUserKey(key: Uint8Array): Uint8Array {
   return out; // last two bytes already 0
 }
 
-/** Decodes EK starting at `from` as Pika's DecodeUserKey does; `end` is the offset after the delimiter. */
-export function decodeUserKey(buf: Uint8Array, from: number): { key: Uint8Array; end: number } {
+/**
+ * Decodes EK starting at `from` as Pika's DecodeUserKey does, in `buf[0, len)`; `end` is the offset after the
+ * delimiter.
+ */
+export function decodeUserKey(buf: Uint8Array, from: number, len = buf.length): { key: Uint8Array; end: number } {
   // Common case: no escaped 0x00 in the key, so the key is the bytes before the delimiter.
   const first = buf.indexOf(0, from);
-  if (first >= 0 && buf[first + 1] === 0) return { key: copyBytes(buf, from, first), end: first + 2 };
-  const out = new Uint8Array(buf.length - from);
+  if (first >= 0 && first + 1 < len && buf[first + 1] === 0) return { key: copyBytes(buf, from, first), end: first + 2 };
+  const out = new Uint8Array(Math.max(0, len - from));
   let o = 0;
   let i = from;
-  while (i < buf.length) {
+  while (i < len) {
     const b = buf[i]!;
     if (b === 0) {
-      if (i + 1 >= buf.length) break;
+      if (i + 1 >= len) break;
       if (buf[i + 1] === 0) return { key: out.slice(0, o), end: i + 2 };
       out[o++] = 0; // `00 01`
       i += 2;
@@ -75,10 +78,10 @@ export function encodeMetaKey(key: Uint8Array): Uint8Array {
  * when more than the 16 reserve bytes follow: Pika 4.0.x's EncodeUserKey bug (a 0x00 inside a key, §8.1) stored
  * the key truncated after its last 0x00, so the key read back is not the key that was written.
  */
-export function decodeMetaKey(raw: Uint8Array): { key: Uint8Array; intact: boolean } {
-  const { key, end } = decodeUserKey(raw, PREFIX);
-  if (end + SUFFIX > raw.length) throw new Error(`meta key has ${raw.length - end} bytes after the user key, expected 16`);
-  return { key, intact: end + SUFFIX === raw.length };
+export function decodeMetaKey(raw: Uint8Array, len = raw.length): { key: Uint8Array; intact: boolean } {
+  const { key, end } = decodeUserKey(raw, PREFIX, len);
+  if (end + SUFFIX > len) throw new Error(`meta key has ${len - end} bytes after the user key, expected 16`);
+  return { key, intact: end + SUFFIX === len };
 }
 
 /** Prefix shared by all data records of one key version: 00×8 ‖ EK(key) ‖ version u64 LE. */
@@ -103,13 +106,13 @@ export function dataKeyPrefix(key: Uint8Array, version: bigint): Uint8Array {
 
 /** Data-record payload between the version and the 16-byte suffix (field / member / index / score‖member / id). */
 export function dataKeyTail(raw: Uint8Array, prefixLength: number): Uint8Array {
-  return raw.subarray(prefixLength, dataKeyTailEnd(raw, prefixLength));
+  return raw.subarray(prefixLength, dataKeyTailEnd(raw.length, prefixLength));
 }
 
-/** Where `dataKeyTail` ends (the offset of the 16-byte suffix). */
-export function dataKeyTailEnd(raw: Uint8Array, prefixLength: number): number {
-  if (raw.length < prefixLength + SUFFIX) throw new Error('data key shorter than prefix and suffix');
-  return raw.length - SUFFIX;
+/** Where `dataKeyTail` ends (the offset of the 16-byte suffix) in a data key of `len` bytes. */
+export function dataKeyTailEnd(len: number, prefixLength: number): number {
+  if (len < prefixLength + SUFFIX) throw new Error('data key shorter than prefix and suffix');
+  return len - SUFFIX;
 }
 
 /** Timestamps: bit 63 set = milliseconds in the low 63 bits, clear = seconds (4.0.0 data); 0 = none. */
@@ -144,18 +147,20 @@ const BASE_META_LENGTH = 45;
 const LIST_META_LENGTH = 81;
 const STREAM_META_LENGTH = 73;
 
-export function decodeMetaValue(v: Uint8Array): FloydMeta {
-  if (v.length === 0) throw new Error('empty meta value');
-  const type = v[0]!;
+export function decodeMetaValue(buf: Uint8Array, start = 0, end = buf.length): FloydMeta {
+  if (end <= start) throw new Error('empty meta value');
+  const type = buf[start]!;
+  if (type === FloydType.string) {
+    // Most keys are strings: read in place, one view for the value.
+    if (end - start < 1 + STRING_SUFFIX) throw new Error(`string value of ${end - start} bytes is shorter than 33`);
+    const r = end - STRING_SUFFIX;
+    const hyperloglog = (buf[r]! & 0x80) !== 0;
+    // HyperLogLog values carry no millisecond flag; the same rule (as Pika's reader applies) reads them as seconds.
+    const expireAtMs = decodeTimestampMsAt(buf, end - 8);
+    return { type: 'string', value: buf.subarray(start + 1, r), expireAtMs, hyperloglog };
+  }
+  const v = buf.subarray(start, end);
   switch (type) {
-    case FloydType.string: {
-      if (v.length < 1 + STRING_SUFFIX) throw new Error(`string value of ${v.length} bytes is shorter than 33`);
-      const r = v.length - STRING_SUFFIX;
-      const hyperloglog = (v[r]! & 0x80) !== 0;
-      // HyperLogLog values carry no millisecond flag; the same rule (as Pika's reader applies) reads them as seconds.
-      const expireAtMs = decodeTimestampMsAt(v, v.length - 8);
-      return { type: 'string', value: v.subarray(1, r), expireAtMs, hyperloglog };
-    }
     case FloydType.hash:
     case FloydType.set:
     case FloydType.zset: {
@@ -196,15 +201,15 @@ export function decodeMetaValue(v: Uint8Array): FloydMeta {
 }
 
 /** Hash field / list element value: user value ‖ reserve[16] ‖ ctime u64. */
-export function decodeDataValue(v: Uint8Array): Uint8Array {
-  if (v.length < 24) throw new Error(`data value of ${v.length} bytes is shorter than its 24-byte suffix`);
-  return v.subarray(0, v.length - 24);
+export function decodeDataValue(buf: Uint8Array, start = 0, end = buf.length): Uint8Array {
+  if (end - start < 24) throw new Error(`data value of ${end - start} bytes is shorter than its 24-byte suffix`);
+  return buf.subarray(start, end - 24);
 }
 
 /** Zset member value: score (double bits, LE) ‖ reserve[16] ‖ ctime. */
-export function decodeZSetScore(v: Uint8Array): number {
-  if (v.length !== 32) throw new Error(`zset member value of ${v.length} bytes, expected 32`);
-  return readF64(v, 0);
+export function decodeZSetScore(buf: Uint8Array, start = 0, end = buf.length): number {
+  if (end - start !== 32) throw new Error(`zset member value of ${end - start} bytes, expected 32`);
+  return readF64(buf, start);
 }
 
 export function decodeListIndex(tail: Uint8Array): bigint {

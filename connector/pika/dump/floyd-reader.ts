@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { compareBytes, copyBytes } from '../rocksdb/coding.ts';
-import { ReadOnlyDb } from '../rocksdb/db.ts';
+import { ReadOnlyDb, type CfCursor } from '../rocksdb/db.ts';
 import type { Chunker } from './chunker.ts';
 import { CollectionScan, rangeStart, RecordBatch, ScanCursor, type ElementDecoder } from './collection-scan.ts';
 import { DumpFormatError } from './errors.ts';
@@ -56,13 +56,13 @@ export async function* readFloydInstance(
     if (start) await meta.seek(start);
     else await meta.seekToFirst();
     const until = opts.range?.until;
-    while (meta.valid && !(until && compareBytes(meta.key, until) >= 0)) {
+    while (meta.valid && !(until && compareBytes(meta.keyBuf, until, meta.keyLen) >= 0)) {
       let key: Uint8Array;
       let m: ReturnType<typeof decodeMetaValue>;
       try {
-        const decoded = decodeMetaKey(meta.key);
+        const decoded = decodeMetaKey(meta.keyBuf, meta.keyLen);
         key = decoded.key;
-        m = decodeMetaValue(meta.value);
+        m = decodeMetaValue(meta.valueBuf, meta.valueStart, meta.valueEnd);
         if (!decoded.intact) {
           opts.onWarning?.(
             `${dir}: key ${JSON.stringify(Buffer.from(key).toString('latin1'))} (raw ${Buffer.from(meta.key).toString('hex')}) was stored damaged by Pika's EncodeUserKey bug (0x00 inside the key); exported as Pika decodes it`,
@@ -115,41 +115,41 @@ function elementDecoder(
 ): ElementDecoder {
   switch (m.type) {
     case 'hash':
-      return (k: Uint8Array, v: Uint8Array, out: Chunker<unknown>) => {
-        const field = copyTail(k, prefixLength);
+      return (r: CfCursor, out: Chunker<unknown>) => {
+        const field = copyTail(r, prefixLength);
         // 4.0.0's HINCRBY stored raw values without the 24-byte suffix; 4.0.1's wash-data treats a value shorter
         // than the suffix as such a raw value (`DB::WashData`, issue #2886), and so do we.
-        const raw = v.length < 24;
+        const raw = r.valueEnd - r.valueStart < 24;
         if (raw) onWarning?.(`${dir}: hash ${Buffer.from(pos.key).toString('hex')} field ${Buffer.from(field).toString('hex')} has an unwashed 4.0.0 value (no suffix); taken as the raw value`);
-        const value = raw ? v : decodeDataValue(v);
+        const value = raw ? r.value : decodeDataValue(r.valueBuf, r.valueStart, r.valueEnd);
         out.push({ field, value }, field.length + value.length);
       };
     case 'set':
-      return (k, _v, out) => {
-        const member = copyTail(k, prefixLength);
+      return (r, out) => {
+        const member = copyTail(r, prefixLength);
         out.push(member, member.length);
       };
     case 'zset':
-      return (k, v, out) => {
-        const member = copyTail(k, prefixLength);
-        out.push({ member, score: decodeZSetScore(v) }, member.length + 8);
+      return (r, out) => {
+        const member = copyTail(r, prefixLength);
+        out.push({ member, score: decodeZSetScore(r.valueBuf, r.valueStart, r.valueEnd) }, member.length + 8);
       };
     case 'list':
-      return (k, v, out) => {
-        const index = decodeListIndex(dataKeyTail(k, prefixLength));
+      return (r, out) => {
+        const index = decodeListIndex(dataKeyTail(r.key, prefixLength));
         if (index <= m.leftIndex! || index >= m.rightIndex!) return;
-        const value = decodeDataValue(v);
+        const value = decodeDataValue(r.valueBuf, r.valueStart, r.valueEnd);
         out.push(value, value.length);
       };
     case 'stream':
-      return (k, v, out) => {
-        const fieldsAndValues = decodeStreamFields(v);
-        out.push({ id: decodeStreamId(dataKeyTail(k, prefixLength)), fieldsAndValues }, fieldsAndValues.reduce((n, b) => n + b.length, 16));
+      return (r, out) => {
+        const fieldsAndValues = decodeStreamFields(r.value);
+        out.push({ id: decodeStreamId(dataKeyTail(r.key, prefixLength)), fieldsAndValues }, fieldsAndValues.reduce((n, b) => n + b.length, 16));
       };
   }
 }
 
-/** A copy of the field / member part of a data key (`dataKeyTail`). */
-function copyTail(k: Uint8Array, prefixLength: number): Buffer {
-  return copyBytes(k, prefixLength, dataKeyTailEnd(k, prefixLength));
+/** A copy of the field / member part of the cursor's data key (`dataKeyTail`). */
+function copyTail(r: CfCursor, prefixLength: number): Buffer {
+  return copyBytes(r.keyBuf, prefixLength, dataKeyTailEnd(r.keyLen, prefixLength));
 }

@@ -48,7 +48,8 @@ const EMPTY = new Uint8Array(0);
  */
 export class BlockIter {
   block: Block | undefined;
-  private data: Uint8Array = EMPTY;
+  /** The block's bytes (the current value is `data[valueStart, valueEnd)`). */
+  data: Uint8Array = EMPTY;
   private limit = 0;
   private readonly deltaValues: boolean;
   private nextOffset = 0;
@@ -195,9 +196,12 @@ export class BlockIter {
   }
 }
 
-/** Whether `d[p, p + userLen - shared)` equals `kb[shared, userLen)`, compared from the end. */
+/**
+ * Whether `d[p, p + userLen - shared)` equals `kb[shared, userLen)`. Compared from the front: `shared` is the
+ * common prefix with the previous key (`BlockBuilder::Add`), so a different key differs at the first byte compared.
+ */
 function sameTail(kb: Uint8Array, d: Uint8Array, p: number, shared: number, userLen: number): boolean {
-  for (let i = userLen - 1; i >= shared; i--) if (d[p + i - shared] !== kb[i]) return false;
+  for (let i = shared; i < userLen; i++) if (d[p + i - shared] !== kb[i]) return false;
   return true;
 }
 

@@ -116,13 +116,14 @@ export function readF64(buf: Uint8Array, pos: number): number {
 }
 
 /** Unsigned lexicographic comparison (`Slice::compare`, RocksDB's bytewise comparator). */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
+export function compareBytes(a: Uint8Array, b: Uint8Array, aLen = a.length): number {
+  const bLen = b.length;
+  const n = Math.min(aLen, bLen);
   for (let i = 0; i < n; i++) {
     const d = a[i]! - b[i]!;
     if (d !== 0) return d < 0 ? -1 : 1;
   }
-  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+  return aLen === bLen ? 0 : aLen < bLen ? -1 : 1;
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -131,8 +132,8 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-export function startsWith(buf: Uint8Array, prefix: Uint8Array): boolean {
-  if (buf.length < prefix.length) return false;
+export function startsWith(buf: Uint8Array, prefix: Uint8Array, len = buf.length): boolean {
+  if (len < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) if (buf[i] !== prefix[i]) return false;
   return true;
 }

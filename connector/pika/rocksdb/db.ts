@@ -23,6 +23,8 @@ export interface OpenDbOptions {
   blockThreadMinFileBytes?: number;
 }
 
+const EMPTY = new Uint8Array(0);
+
 interface CfData {
   state: ColumnFamilyState;
   comparator: UserComparator;
@@ -183,8 +185,13 @@ export class CfCursor {
   private readonly cmp: (a: Uint8Array, aLen: number, b: Uint8Array, bLen: number) => number;
   /** Bytewise order: two user keys are the same entry's exactly when their bytes are equal. */
   readonly bytewise: boolean;
-  key: Uint8Array = new Uint8Array(0);
-  value: Uint8Array = new Uint8Array(0);
+  /** The current user key is `keyBuf[0, keyLen)` (overwritten by the next positioning call). */
+  keyBuf: Uint8Array = EMPTY;
+  keyLen = 0;
+  /** The current value is `valueBuf[valueStart, valueEnd)` (stays valid). */
+  valueBuf: Uint8Array = EMPTY;
+  valueStart = 0;
+  valueEnd = 0;
   valid = false;
   /**
    * Other comparators than bytewise (whose equal keys need not be equal bytes): the last user key passed
@@ -206,6 +213,16 @@ export class CfCursor {
     this.onClose = onClose;
   }
 
+  /** A view of the current user key, valid until the next positioning call. */
+  get key(): Uint8Array {
+    return this.keyBuf.subarray(0, this.keyLen);
+  }
+
+  /** A view of the current value. */
+  get value(): Uint8Array {
+    return this.valueBuf.subarray(this.valueStart, this.valueEnd);
+  }
+
   /** Releases the files this cursor opened (level >= 1); the cursor is unusable afterwards. */
   async close(): Promise<void> {
     this.valid = false;
@@ -224,7 +241,7 @@ export class CfCursor {
     let forward = false;
     if (this.bytewise) {
       // Every entry passed is below the current (live, newest) entry of the current key.
-      forward = this.valid && this.cmp(userKey, userKey.length, this.key, this.key.length) >= 0;
+      forward = this.valid && this.cmp(userKey, userKey.length, this.keyBuf, this.keyLen) >= 0;
     } else if (this.floorLen >= 0) {
       const c = this.cmp(userKey, userKey.length, this.floorBuf, this.floorLen);
       forward = c > 0 || (c === 0 && this.sought && !this.skipping);
@@ -259,8 +276,11 @@ export class CfCursor {
         const type = kb[userLen]!;
         if (type === ValueType.value) {
           this.skipping = false;
-          this.key = kb.subarray(0, userLen);
-          this.value = it.value;
+          this.keyBuf = kb;
+          this.keyLen = userLen;
+          this.valueBuf = it.valueBuf;
+          this.valueStart = it.valueStart;
+          this.valueEnd = it.valueEnd;
           this.valid = true;
           return undefined;
         }

@@ -19,6 +19,10 @@ export interface InternalIterator {
   readonly keyBuf: Uint8Array;
   readonly keyLen: number;
   readonly value: Uint8Array;
+  /** The value as `valueBuf[valueStart, valueEnd)` (no view made). */
+  readonly valueBuf: Uint8Array;
+  readonly valueStart: number;
+  readonly valueEnd: number;
   /**
    * After `next`: the new entry's user key equals, byte for byte, the one of the entry `next` moved from (an older
    * version of the same key). Not meaningful after a seek.
@@ -101,6 +105,15 @@ export class MemIterator implements InternalIterator {
   get value(): Uint8Array {
     return this.entries[this.pos]!.value;
   }
+  get valueBuf(): Uint8Array {
+    return this.entries[this.pos]!.value;
+  }
+  get valueStart(): number {
+    return 0;
+  }
+  get valueEnd(): number {
+    return this.entries[this.pos]!.value.length;
+  }
   get repeatsUserKey(): boolean {
     const p = this.pos;
     if (p === 0 || p >= this.entries.length) return false;
@@ -160,6 +173,15 @@ export class MergingIterator implements InternalIterator {
   }
   get value(): Uint8Array {
     return this.top!.value;
+  }
+  get valueBuf(): Uint8Array {
+    return this.top!.valueBuf;
+  }
+  get valueStart(): number {
+    return this.top!.valueStart;
+  }
+  get valueEnd(): number {
+    return this.top!.valueEnd;
   }
   get repeatsUserKey(): boolean {
     return this.repeats;

@@ -85,6 +85,15 @@ export class LevelIterator implements InternalIterator {
   get value(): Uint8Array {
     return this.iter.value;
   }
+  get valueBuf(): Uint8Array {
+    return this.iter.data;
+  }
+  get valueStart(): number {
+    return this.iter.valueStart;
+  }
+  get valueEnd(): number {
+    return this.iter.valueEnd;
+  }
   get repeatsUserKey(): boolean {
     return this.iter.repeatsUserKey;
   }
