@@ -111,8 +111,15 @@ export function readU32BE(buf: Uint8Array, pos: number): number {
   return ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
 }
 
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A little-endian IEEE-754 double (bytes moved through a scratch array: no DataView per call). */
 export function readF64(buf: Uint8Array, pos: number): number {
-  return new DataView(buf.buffer, buf.byteOffset + pos, 8).getFloat64(0, true);
+  if (!LITTLE_ENDIAN_HOST) return new DataView(buf.buffer, buf.byteOffset + pos, 8).getFloat64(0, true);
+  for (let i = 0; i < 8; i++) F64_BYTES[i] = buf[pos + i]!;
+  return F64[0]!;
 }
 
 /** Unsigned lexicographic comparison (`Slice::compare`, RocksDB's bytewise comparator). */

@@ -63,10 +63,10 @@ function compareBytewise(a: Uint8Array, aLen: number, b: Uint8Array, bLen: numbe
   return aLen === bLen ? 0 : aLen < bLen ? -1 : 1;
 }
 
-/** Byte equality of the user keys of internal keys `a[0, aLen)` and `b[0, bLen)`, compared from the end. */
+/** Byte equality of the user keys of internal keys `a[0, aLen)` and `b[0, bLen)`. */
 function sameUserKey(a: Uint8Array, aLen: number, b: Uint8Array, bLen: number): boolean {
   if (aLen !== bLen) return false;
-  for (let i = aLen - 9; i >= 0; i--) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < aLen - 8; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
