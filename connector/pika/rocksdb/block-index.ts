@@ -12,7 +12,8 @@ export class BlockIndex {
   private sizes = new Float64Array(64);
   count = 0;
 
-  add(key: Uint8Array, handle: BlockHandle): void {
+  /** Appends block `count`: separator `key[0, keyLen)` and its handle. */
+  add(key: Uint8Array, keyLen: number, handle: BlockHandle): void {
     const n = this.count;
     if (n === this.keyEnds.length) {
       this.keyEnds = grow(this.keyEnds, new Uint32Array(n * 2));
@@ -20,9 +21,10 @@ export class BlockIndex {
       this.sizes = grow(this.sizes, new Float64Array(n * 2));
     }
     const start = n === 0 ? 0 : this.keyEnds[n - 1]!;
-    const end = start + key.length;
+    const end = start + keyLen;
     if (end > this.keyBytes.length) this.keyBytes = grow(this.keyBytes, new Uint8Array(Math.max(end, this.keyBytes.length * 2)));
-    this.keyBytes.set(key, start);
+    const bytes = this.keyBytes;
+    for (let i = 0; i < keyLen; i++) bytes[start + i] = key[i]!;
     this.keyEnds[n] = end;
     this.offsets[n] = handle.offset;
     this.sizes[n] = handle.size;

@@ -53,9 +53,17 @@ export class ByteReader {
 
   /** varint64 as a JS number; RocksDB offsets/sizes/file numbers stay far below 2^53. */
   varint64(): number {
-    const v = this.varint64Big();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`varint64 ${v} exceeds 2^53`);
-    return Number(v);
+    let result = 0;
+    for (let shift = 0; shift <= 63; shift += 7) {
+      const b = this.u8();
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) {
+        // Rounding is monotonic: a value above 2^53 - 1 sums to at least 2^53 here too.
+        if (result > Number.MAX_SAFE_INTEGER) throw new Error(`varint64 of about ${result} exceeds 2^53`);
+        return result;
+      }
+    }
+    throw new Error('varint64 too long');
   }
 
   varint64Big(): bigint {
@@ -68,11 +76,10 @@ export class ByteReader {
     throw new Error('varint64 too long');
   }
 
-  /** Zig-zag signed varint64 (`GetVarsignedint64`). */
+  /** Zig-zag signed varint64 (`GetVarsignedint64`), within ±2^52. */
   varsigned64(): number {
-    const u = this.varint64Big();
-    const v = (u >> 1n) ^ -(u & 1n);
-    return Number(v);
+    const u = this.varint64();
+    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
   }
 
   bytes(n: number): Uint8Array {

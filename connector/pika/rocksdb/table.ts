@@ -183,13 +183,13 @@ export class Table {
       const it = new BlockIter(new Block(data), p.indexValueIsDeltaEncoded);
       let prev: BlockHandle | undefined;
       for (it.seekToFirst(); it.valid; it.next()) {
-        const r = new ByteReader(it.value);
+        const r = new ByteReader(it.data, it.valueStart, it.valueEnd);
         let h: BlockHandle;
         if (p.indexValueIsDeltaEncoded && it.sharesKey && prev) {
           const delta = r.varsigned64();
           h = { offset: prev.offset + prev.size + BLOCK_TRAILER, size: prev.size + delta };
         } else h = decodeBlockHandle(r);
-        into.add(it.key, h);
+        into.add(it.keyBuf, it.keyLen, h);
         prev = h;
       }
     } catch (err) {
