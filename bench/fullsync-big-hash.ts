@@ -5,7 +5,9 @@
  * 100 ms, and the kernel's maxRSS); target RSS < 300 MB. Only the decode runs in this process: the dump is generated
  * by a child process when it is not cached yet.
  *
- *   npx tsx bench/fullsync-big-hash.ts [fields=5000000] [value-bytes=100]
+ *   npx tsx bench/fullsync-big-hash.ts [fields=5000000] [value-bytes=100] [block-thread]
+ *
+ * `block-thread` decodes with `snapshot.decode.block.thread=true` (the helper thread's memory included).
  *
  * What bounds the memory (no flag needed): the SST index is packed into typed arrays (this dump has 16
  * overlapping level-0 files open at once), each iterator reads ahead at most two 256 KiB windows and keeps one
@@ -45,7 +47,8 @@ let maxParts = 0;
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 const source = { host: '127.0.0.1', port: 9221, replication_id: null };
-for await (const r of snapshotEvents(dump.dbDir, { db: 'db0', sourceId: 'bench', source, nowMs: BENCH_NOW_MS, onWarning: (w) => console.warn(w) })) {
+const blockThread = process.argv[4] === 'block-thread';
+for await (const r of snapshotEvents(dump.dbDir, { db: 'db0', sourceId: 'bench', source, nowMs: BENCH_NOW_MS, blockThread, onWarning: (w) => console.warn(w) })) {
   events++;
   if (r.part !== null) {
     maxParts = Math.max(maxParts, r.part);
@@ -55,7 +58,7 @@ const secs = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const peak = rss.peak();
 console.log(
-  `snapshotEvents: ${events} events (${maxParts} parts of the hash) in ${secs.toFixed(1)} s wall / ` +
+  `snapshotEvents${blockThread ? " (block thread)" : ""}: ${events} events (${maxParts} parts of the hash) in ${secs.toFixed(1)} s wall / ` +
     `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU → ${Math.round(events / secs)} events/s, ` +
     `${Math.round(dump.elements / secs).toLocaleString('en')} fields/s, ${(dump.valueBytes / 1e6 / secs).toFixed(1)} MB/s`,
 );

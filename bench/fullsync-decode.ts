@@ -1,8 +1,10 @@
 /**
  * Full-sync decode throughput on a Floyd 4.0 dump written by real RocksDB (cached under .cache/bench/fullsync/):
  * `keys` mixed keys (~90% strings, the rest small hashes/sets/zsets/lists), 3 instances, snappy. Times a plain read
- * of the dump's files (the I/O ceiling on this machine, now), one pass of `readDbDumpBatches` (one thread), one of
- * the lanes decoded by the worker pool (`threads`, default one per core: what the snapshot consumes), one of
+ * of the dump's files (the I/O ceiling on this machine, now), one pass of `readDbDumpBatches` as a task decodes by
+ * default (one thread, cold), one with the block thread (`snapshot.decode.block.thread`: data blocks decompressed
+ * ahead on a helper thread) and one more in one thread (to compare the two warm), one of the lanes decoded by the
+ * worker pool (`threads`, default one per core), one of
  * `readDbDump` (one record at a time) and `snapshotEvents` with default split limits in one thread and with the
  * pool, and prints keys/s, MB/s of dump read, the decode as a ratio of the plain read, the pool's speed-up over one
  * thread (ratios and per-CPU-second figures are steadier than absolute rates on a shared machine; CPU seconds
@@ -101,7 +103,12 @@ async function* laneRecords(n: number): AsyncGenerator<DumpRecord[]> {
 const readerOpts = { nowMs: BENCH_NOW_MS, onWarning: (w: string) => console.warn(w) };
 const one = '1 thread:';
 const pool = `pool of ${threads} threads:`;
+const blocks = '+ block thread:';
+const again = '1 thread again:';
 await timeDecode(one, readDbDumpBatches(dump.dbDir, 'db0', readerOpts));
+await timeDecode(blocks, readDbDumpBatches(dump.dbDir, 'db0', { ...readerOpts, blockThread: true }));
+await timeDecode(again, readDbDumpBatches(dump.dbDir, 'db0', readerOpts));
+console.log(`block thread / 1 thread (both warm): ${(rates.get(blocks)! / rates.get(again)!).toFixed(2)}×`);
 if (threads > 1) {
   await timeDecode(pool, laneRecords(threads));
   console.log(`pool / 1 thread: ${(rates.get(pool)! / rates.get(one)!).toFixed(2)}× (lanes: ${(await dumpLanes(dump.dbDir, await detectLayout(dump.dbDir))).map((l) => l.id).join(' ')})`);

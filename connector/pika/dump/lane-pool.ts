@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { ConnectError } from '../../../runtime/api/errors.ts';
-import { startTsWorker } from '../../../runtime/util/ts-worker.ts';
+import { startBundledWorker } from '../../../runtime/util/ts-worker.ts';
 import type { DumpLayout } from './dump-reader.ts';
 import { readLane, type LaneTask } from './lanes.ts';
 import type { LaneRequest, WorkerMessage, WorkerSetup } from './lane-worker.ts';
@@ -106,7 +106,7 @@ async function* readLanesInWorkers(
   };
   try {
     for (let n = 0; n < threads; n++) {
-      const worker = startWorker(setup);
+      const worker = await startWorker(setup);
       workers.push(worker);
       worker.on('message', (message: WorkerMessage) => {
         arrivals.push({ worker, message });
@@ -159,6 +159,6 @@ async function* readLanesInWorkers(
   }
 }
 
-function startWorker(setup: WorkerSetup): Worker {
-  return startTsWorker(new URL('./lane-worker.ts', import.meta.url), { workerData: setup });
+function startWorker(setup: WorkerSetup): Promise<Worker> {
+  return startBundledWorker(new URL('./lane-worker.ts', import.meta.url), { workerData: setup });
 }

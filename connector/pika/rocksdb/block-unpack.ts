@@ -28,19 +28,28 @@ export class BlockUnpackError extends Error {
  * `initChecksums()` to have been awaited in this thread.
  */
 export function unpackBlockContents(format: BlockTrailerFormat, offset: number, size: number, raw: Uint8Array, what: string): Uint8Array {
-  const data = raw.subarray(0, size);
+  const type = verifyBlock(format, offset, size, raw, what);
+  try {
+    return uncompressBlock(type, raw.subarray(0, size));
+  } catch (err) {
+    throw undecompressable(type, offset, what, err);
+  }
+}
+
+/** Checks the trailer checksum of `raw` (as `unpackBlockContents`) and returns the block's compression type. */
+export function verifyBlock(format: BlockTrailerFormat, offset: number, size: number, raw: Uint8Array, what: string): number {
   const type = raw[size]!;
   const stored = readU32(raw, size + 1);
-  const computed = blockChecksum(format.checksumType, data, type);
+  const computed = blockChecksum(format.checksumType, raw.subarray(0, size), type);
   if (computed !== undefined) {
     const expected = (computed + checksumContextModifier(format.baseContextChecksum, offset)) >>> 0;
     if (expected !== stored) {
       throw new BlockUnpackError(`${what} block checksum mismatch (stored 0x${stored.toString(16)}, computed 0x${expected.toString(16)})`, offset);
     }
   }
-  try {
-    return uncompressBlock(type, data);
-  } catch (err) {
-    throw new BlockUnpackError(`${what} block (${compressionName(type)}) cannot be decompressed: ${(err as Error).message}`, offset, err);
-  }
+  return type;
+}
+
+export function undecompressable(type: number, offset: number, what: string, err: unknown): BlockUnpackError {
+  return new BlockUnpackError(`${what} block (${compressionName(type)}) cannot be decompressed: ${(err as Error).message}`, offset, err);
 }

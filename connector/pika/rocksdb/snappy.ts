@@ -6,19 +6,36 @@
  * natively (a subarray view costs more than the loop below that).
  */
 export function snappyUncompress(src: Uint8Array): Uint8Array {
-  const srcLen = src.length;
+  const out = new Uint8Array(snappyUncompressedLength(src));
+  snappyUncompressInto(src, out, 0);
+  return out;
+}
+
+/** The uncompressed length a snappy block announces (its varint header). */
+export function snappyUncompressedLength(src: Uint8Array): number {
+  return readHeader(src).len;
+}
+
+function readHeader(src: Uint8Array): { len: number; pos: number } {
   let pos = 0;
   let len = 0;
   for (let shift = 0; ; shift += 7) {
-    if (pos >= srcLen || shift > 28) throw new Error('snappy: bad length header');
+    if (pos >= src.length || shift > 28) throw new Error('snappy: bad length header');
     const b = src[pos++]!;
     len += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) break;
+    if ((b & 0x80) === 0) return { len, pos };
   }
-  const out = new Uint8Array(len);
-  const ov = new DataView(out.buffer);
+}
+
+/** Decompresses `src` into `out[base, base + length)`; returns the length. */
+export function snappyUncompressInto(src: Uint8Array, out: Uint8Array, base: number): number {
+  const srcLen = src.length;
+  let { len, pos } = readHeader(src);
+  if (base + len > out.length) throw new Error('snappy: output does not fit');
+  len += base; // from here on `len` is the end of this block's output
+  const ov = new DataView(out.buffer, out.byteOffset, out.length);
   const sv = new DataView(src.buffer, src.byteOffset, srcLen);
-  let o = 0;
+  let o = base;
   while (pos < srcLen) {
     const tag = src[pos++]!;
     const kind = tag & 3;
@@ -59,7 +76,7 @@ export function snappyUncompress(src: Uint8Array): Uint8Array {
       offset = (src[pos]! | (src[pos + 1]! << 8) | (src[pos + 2]! << 16) | (src[pos + 3]! << 24)) >>> 0;
       pos += 4;
     }
-    if (offset === 0 || offset > o || o + n > len) throw new Error('snappy: bad copy offset');
+    if (offset === 0 || offset > o - base || o + n > len) throw new Error('snappy: bad copy offset');
     if (offset >= 4) {
       let i = 0;
       const s = o - offset;
@@ -68,6 +85,6 @@ export function snappyUncompress(src: Uint8Array): Uint8Array {
     } else for (let i = 0; i < n; i++) out[o + i] = out[o + i - offset]!;
     o += n;
   }
-  if (o !== len) throw new Error(`snappy: produced ${o} bytes, header said ${len}`);
-  return out;
+  if (o !== len) throw new Error(`snappy: produced ${o - base} bytes, header said ${len - base}`);
+  return len - base;
 }

@@ -32,6 +32,8 @@ export interface SnapshotOptions {
    * 1 (default) = decode in the task's thread; 0 = the machine's available parallelism.
    */
   decodeThreads?: number;
+  /** `snapshot.decode.block.thread`: data blocks decompressed on a helper thread when decoding in the task's thread. */
+  blockThread?: boolean;
   /**
    * Dumps whose meta SSTs (≈ their key count) hold fewer bytes are decoded in the task's thread (default 32 MiB;
    * tests lower it).
@@ -44,7 +46,7 @@ export interface SnapshotOptions {
   laneBytes?: number;
 }
 
-export interface ResolvedSnapshotOptions extends Required<Omit<SnapshotOptions, 'nowMs' | 'tsMs' | 'decodeThreads' | 'minParallelBytes' | 'laneBytes'>> {
+export interface ResolvedSnapshotOptions extends Required<Omit<SnapshotOptions, 'nowMs' | 'tsMs' | 'decodeThreads' | 'blockThread' | 'minParallelBytes' | 'laneBytes'>> {
   dbIndex: number;
   nowMs: number | undefined;
   tsMs: number | undefined;

@@ -99,6 +99,7 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
     nowMs,
     onWarning: opts.onWarning,
     ...(options.decodeThreads !== undefined ? { threads: options.decodeThreads } : {}),
+    ...(options.blockThread !== undefined ? { blockThread: options.blockThread } : {}),
     ...(options.minParallelBytes !== undefined ? { minParallelBytes: options.minParallelBytes } : {}),
   };
   for await (const b of readLanes(dbDir, opts.db, layout.kind, tasks, readOpts)) {

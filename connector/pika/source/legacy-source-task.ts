@@ -143,7 +143,7 @@ export class LegacySourceTask {
       snapshot: {
         db: DB, sourceId: s.sourceId, source: { host: s.host, port: s.port, replication_id: null },
         maxElementsPerEvent: s.snapshotMaxElementsPerEvent, maxBytesPerEvent: s.snapshotMaxBytesPerEvent, oversizePolicy: s.snapshotOversizePolicy,
-        decodeThreads: s.snapshotDecodeThreads,
+        decodeThreads: s.snapshotDecodeThreads, blockThread: s.snapshotDecodeBlockThread,
         onWarning: (m) => log.warn(m, { db: DB }),
       },
       logger: log, signal: this.context.signal, resumeFrom: this.snapshotResume, onWarning: (m) => log.warn(m, { db: DB }),

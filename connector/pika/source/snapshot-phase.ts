@@ -122,6 +122,7 @@ export class SnapshotPhase {
         maxBytesPerEvent: s.snapshotMaxBytesPerEvent,
         oversizePolicy: s.snapshotOversizePolicy,
         decodeThreads: s.snapshotDecodeThreads,
+        blockThread: s.snapshotDecodeBlockThread,
         onWarning: (m) => this.onDumpWarning(db, m),
       },
       logger: this.deps.context.logger,
