@@ -133,19 +133,25 @@ describe('WAL replay', () => {
   });
 });
 
+/** Flips a bit inside data block `pick(blockCount)` of an SST; returns that block's handle. */
+async function damageBlock(sst: string, pick: (blockCount: number) => number): Promise<{ offset: number; size: number }> {
+  const t = await Table.open(sst);
+  const block = t.dataBlocks.handle(pick(t.dataBlocks.count));
+  await t.close();
+  const fh = await open(sst, 'r+');
+  const one = Buffer.alloc(1);
+  await fh.read(one, 0, 1, block.offset + 10);
+  one[0] = one[0]! ^ 0x40;
+  await fh.write(one, 0, 1, block.offset + 10);
+  await fh.close();
+  return block;
+}
+
 describe('damaged SST files', () => {
   it('a flipped byte in a data block fails its checksum; the error names the file and block offset', async () => {
     const dbDir = await copyDb0('flip');
     const sst = join(dbDir, '0', '000022.sst');
-    const t = await Table.open(sst);
-    const block = t.dataBlocks.handle(5);
-    await t.close();
-    const fh = await open(sst, 'r+');
-    const one = Buffer.alloc(1);
-    await fh.read(one, 0, 1, block.offset + 10);
-    one[0] = one[0]! ^ 0x40;
-    await fh.write(one, 0, 1, block.offset + 10);
-    await fh.close();
+    const block = await damageBlock(sst, () => 5);
     await assert.rejects(collectDump(dbDir, 'db0', { nowMs: NOW }), (err: unknown) => {
       assert.ok(err instanceof RocksDbFormatError);
       assert.equal(err.file, sst);
@@ -158,16 +164,8 @@ describe('damaged SST files', () => {
   it('a damaged block unpacked on the block thread is reported as in the scanning thread', async () => {
     const dbDir = await copyDb0('flip-thread');
     const sst = join(dbDir, '0', '000022.sst');
-    const t = await Table.open(sst);
     // The last block: read ahead (through the thread), not in the first window read after the seek.
-    const block = t.dataBlocks.handle(t.dataBlocks.count - 1);
-    await t.close();
-    const fh = await open(sst, 'r+');
-    const one = Buffer.alloc(1);
-    await fh.read(one, 0, 1, block.offset + 10);
-    one[0] = one[0]! ^ 0x40;
-    await fh.write(one, 0, 1, block.offset + 10);
-    await fh.close();
+    const block = await damageBlock(sst, (count) => count - 1);
     const thread = BlockThread.acquire();
     try {
       assert.equal(await thread.ready(), true);
