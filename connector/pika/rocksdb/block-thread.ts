@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../../../runtime/util/ts-worker.ts';
+import { startBundledWorker } from '../../../runtime/util/ts-worker.ts';
 import type { BlockThreadMessage, UnpackRequest } from './block-thread-protocol.ts';
 import { BlockUnpackError } from './block-unpack.ts';
 
@@ -40,6 +40,7 @@ export class BlockThread {
   /** Windows unpacked so far. */
   windowsUnpacked = 0;
   private worker: Worker | undefined;
+  private starting = false;
   private listening = false;
   private stopped = false;
   private users = 0;
@@ -61,7 +62,7 @@ export class BlockThread {
 
   /** Starts the thread if it is not running; resolves once it takes work (false: it could not start). */
   ready(): Promise<boolean> {
-    if (!this.worker && !this.stopped) this.start();
+    if (!this.starting && !this.stopped) this.start();
     return this.started;
   }
 
@@ -82,7 +83,18 @@ export class BlockThread {
   }
 
   private start(): void {
-    const worker = startTsWorker(new URL('./block-thread-worker.ts', import.meta.url), { name: 'rocksdb blocks' });
+    this.starting = true;
+    startBundledWorker(new URL('./block-thread-worker.ts', import.meta.url), { name: 'rocksdb blocks' }).then(
+      (worker) => this.attach(worker),
+      (err: Error) => this.fail(err),
+    );
+  }
+
+  private attach(worker: Worker): void {
+    if (this.stopped) {
+      void worker.terminate();
+      return;
+    }
     this.worker = worker;
     worker.unref();
     worker.on('message', (m: BlockThreadMessage) => this.receive(m));
