@@ -50,3 +50,12 @@ test('snapshot keys: defaults, bounds, and dlq needs a dead-letter topic', () =>
   assert.match(issues.find((i) => i.key === 'snapshot.oversize.policy')!.message, /errors\.deadletterqueue\.topic\.name/);
   assert.deepEqual(validatePikaSource({ ...base, 'snapshot.oversize.policy': 'dlq', 'errors.deadletterqueue.topic.name': 'dlq' }), []);
 });
+
+test('snapshot decoding: in the task thread, no block thread, unless asked for', () => {
+  const s = pikaSourceSettings(minimal);
+  assert.equal(s.snapshotDecodeThreads, 1);
+  assert.equal(s.snapshotDecodeBlockThread, false);
+  assert.equal(pikaSourceSettings({ ...minimal, 'snapshot.decode.block.thread': 'true' }).snapshotDecodeBlockThread, true);
+  const issues = validatePikaSource({ ...minimal, 'snapshot.decode.block.thread': 'yes', 'snapshot.decode.threads': '-1' });
+  assert.deepEqual(issues.map((i) => i.key).sort(), ['snapshot.decode.block.thread', 'snapshot.decode.threads']);
+});
