@@ -106,25 +106,29 @@ export class DataBlockReader {
 
   /** The next window, unpacked by the block thread when there is one (read here again if that fails). */
   private readAhead(w: Window): Promise<Contents> {
-    const blocks = this.table.dataBlocks;
+    const inThread = async (): Promise<Contents> => ({ buf: await this.read(w) });
+    if (!this.blockThread) return inThread();
+    const t = this.table;
     const offsets: number[] = [];
     const sizes: number[] = [];
     for (let i = w.first; i <= w.last; i++) {
-      offsets.push(blocks.offset(i));
-      sizes.push(blocks.size(i));
+      offsets.push(t.dataBlocks.offset(i));
+      sizes.push(t.dataBlocks.size(i));
     }
-    const length = offsets.at(-1)! + sizes.at(-1)! + BLOCK_TRAILER - w.start;
-    const t = this.table;
-    const unpacked = this.blockThread?.unpack({ fd: t.fd, start: w.start, length, offsets, sizes, format: t.footer });
-    const inThread = async (): Promise<Contents> => ({ buf: await this.read(w) });
+    const unpacked = this.blockThread.unpack({ fd: t.fd, start: w.start, length: this.windowLength(w), offsets, sizes, format: t.footer });
     return unpacked ? unpacked.then((b) => ({ blocks: b }), inThread) : inThread();
   }
 
   private async read(w: Window): Promise<Uint8Array> {
-    const blocks = this.table.dataBlocks;
-    const buf = new Uint8Array(blocks.offset(w.last) + blocks.size(w.last) + BLOCK_TRAILER - w.start);
+    const buf = new Uint8Array(this.windowLength(w));
     await this.table.readInto(buf, w.start, 'data');
     return buf;
+  }
+
+  /** Bytes from the window's first block to the end of its last block's trailer. */
+  private windowLength(w: Window): number {
+    const blocks = this.table.dataBlocks;
+    return blocks.offset(w.last) + blocks.size(w.last) + BLOCK_TRAILER - w.start;
   }
 
   private decode(i: number, w: Window & Contents): Block {

@@ -18,8 +18,7 @@ export interface InternalIterator {
   readonly valid: boolean;
   readonly keyBuf: Uint8Array;
   readonly keyLen: number;
-  readonly value: Uint8Array;
-  /** The value as `valueBuf[valueStart, valueEnd)` (no view made). */
+  /** The value is `valueBuf[valueStart, valueEnd)` (no view made; the bytes stay valid). */
   readonly valueBuf: Uint8Array;
   readonly valueStart: number;
   readonly valueEnd: number;
@@ -102,9 +101,6 @@ export class MemIterator implements InternalIterator {
   get keyLen(): number {
     return this.entries[this.pos]!.key.length;
   }
-  get value(): Uint8Array {
-    return this.entries[this.pos]!.value;
-  }
   get valueBuf(): Uint8Array {
     return this.entries[this.pos]!.value;
   }
@@ -170,9 +166,6 @@ export class MergingIterator implements InternalIterator {
   }
   get keyLen(): number {
     return this.top!.keyLen;
-  }
-  get value(): Uint8Array {
-    return this.top!.value;
   }
   get valueBuf(): Uint8Array {
     return this.top!.valueBuf;

@@ -82,9 +82,6 @@ export class LevelIterator implements InternalIterator {
   get keyLen(): number {
     return this.iter.keyLen;
   }
-  get value(): Uint8Array {
-    return this.iter.value;
-  }
   get valueBuf(): Uint8Array {
     return this.iter.data;
   }

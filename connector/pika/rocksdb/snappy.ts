@@ -6,8 +6,9 @@
  * natively (a subarray view costs more than the loop below that).
  */
 export function snappyUncompress(src: Uint8Array): Uint8Array {
-  const out = new Uint8Array(snappyUncompressedLength(src));
-  snappyUncompressInto(src, out, 0);
+  const header = readHeader(src);
+  const out = new Uint8Array(header.len);
+  decompress(src, header, out, 0);
   return out;
 }
 
@@ -29,10 +30,17 @@ function readHeader(src: Uint8Array): { len: number; pos: number } {
 
 /** Decompresses `src` into `out[base, base + length)`; returns the length. */
 export function snappyUncompressInto(src: Uint8Array, out: Uint8Array, base: number): number {
+  const header = readHeader(src);
+  if (base + header.len > out.length) throw new Error('snappy: output does not fit');
+  decompress(src, header, out, base);
+  return header.len;
+}
+
+/** The elements after the header, written to `out` from `base` on. */
+function decompress(src: Uint8Array, header: { len: number; pos: number }, out: Uint8Array, base: number): void {
   const srcLen = src.length;
-  let { len, pos } = readHeader(src);
-  if (base + len > out.length) throw new Error('snappy: output does not fit');
-  len += base; // from here on `len` is the end of this block's output
+  const end = base + header.len;
+  let pos = header.pos;
   const ov = new DataView(out.buffer, out.byteOffset, out.length);
   const sv = new DataView(src.buffer, src.byteOffset, srcLen);
   let o = base;
@@ -49,7 +57,7 @@ export function snappyUncompressInto(src: Uint8Array, out: Uint8Array, base: num
         pos += extra;
       }
       n += 1;
-      if (pos + n > srcLen || o + n > len) throw new Error('snappy: literal overruns buffer');
+      if (pos + n > srcLen || o + n > end) throw new Error('snappy: literal overruns buffer');
       if (n <= 128) {
         let i = 0;
         for (; i + 4 <= n; i += 4) ov.setUint32(o + i, sv.getUint32(pos + i, true), true);
@@ -76,7 +84,7 @@ export function snappyUncompressInto(src: Uint8Array, out: Uint8Array, base: num
       offset = (src[pos]! | (src[pos + 1]! << 8) | (src[pos + 2]! << 16) | (src[pos + 3]! << 24)) >>> 0;
       pos += 4;
     }
-    if (offset === 0 || offset > o - base || o + n > len) throw new Error('snappy: bad copy offset');
+    if (offset === 0 || offset > o - base || o + n > end) throw new Error('snappy: bad copy offset');
     if (offset >= 4) {
       let i = 0;
       const s = o - offset;
@@ -85,6 +93,5 @@ export function snappyUncompressInto(src: Uint8Array, out: Uint8Array, base: num
     } else for (let i = 0; i < n; i++) out[o + i] = out[o + i - offset]!;
     o += n;
   }
-  if (o !== len) throw new Error(`snappy: produced ${o - base} bytes, header said ${len - base}`);
-  return len - base;
+  if (o !== end) throw new Error(`snappy: produced ${o - base} bytes, header said ${header.len}`);
 }

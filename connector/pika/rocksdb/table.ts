@@ -13,7 +13,6 @@ import { RocksDbFormatError } from './errors.ts';
  * DataBlockReader.
  */
 export const BLOCK_BASED_MAGIC = 0x88e241b785f4cff7n;
-export { BLOCK_TRAILER };
 export const LEGACY_BLOCK_BASED_MAGIC = 0xdb4775248b80fb57n;
 const NEW_FOOTER_LENGTH = 53;
 
