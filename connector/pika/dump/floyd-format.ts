@@ -23,20 +23,25 @@ const SUFFIX = 16;
 
 /** EK(k): `00` → `00 01`, then the `00 00` delimiter. */
 export function encodeUserKey(key: Uint8Array): Uint8Array {
-  if (key.indexOf(0) < 0) {
-    const plain = new Uint8Array(key.length + 2);
-    plain.set(key);
-    return plain; // last two bytes already 0
-  }
+  const out = new Uint8Array(encodedUserKeyLength(key));
+  writeUserKey(key, out, 0);
+  return out;
+}
+
+function encodedUserKeyLength(key: Uint8Array): number {
   let zeros = 0;
-  for (const b of key) if (b === 0) zeros++;
-  const out = new Uint8Array(key.length + zeros + 2);
-  let o = 0;
-  for (const b of key) {
+  for (let i = 0; i < key.length; i++) if (key[i] === 0) zeros++;
+  return key.length + zeros + 2;
+}
+
+/** Writes EK(key) into zero-filled `out` from `o` on; returns the offset after its delimiter. */
+function writeUserKey(key: Uint8Array, out: Uint8Array, o: number): number {
+  for (let i = 0; i < key.length; i++) {
+    const b = key[i]!;
     out[o++] = b;
     if (b === 0) out[o++] = 1;
   }
-  return out; // last two bytes already 0
+  return o + 2; // the 00 00 delimiter, already 0
 }
 
 /**
@@ -67,9 +72,8 @@ export function decodeUserKey(buf: Uint8Array, from: number, len = buf.length): 
 
 /** Meta (CF `default`) key: 00×8 ‖ EK(key) ‖ 00×16. */
 export function encodeMetaKey(key: Uint8Array): Uint8Array {
-  const ek = encodeUserKey(key);
-  const out = new Uint8Array(PREFIX + ek.length + SUFFIX);
-  out.set(ek, PREFIX);
+  const out = new Uint8Array(PREFIX + encodedUserKeyLength(key) + SUFFIX);
+  writeUserKey(key, out, PREFIX);
   return out;
 }
 
@@ -86,16 +90,8 @@ export function decodeMetaKey(raw: Uint8Array, len = raw.length): { key: Uint8Ar
 
 /** Prefix shared by all data records of one key version: 00×8 ‖ EK(key) ‖ version u64 LE. */
 export function dataKeyPrefix(key: Uint8Array, version: bigint): Uint8Array {
-  let zeros = 0;
-  for (let i = 0; i < key.length; i++) if (key[i] === 0) zeros++;
-  const out = new Uint8Array(PREFIX + key.length + zeros + 2 + 8);
-  let o = PREFIX;
-  for (let i = 0; i < key.length; i++) {
-    const b = key[i]!;
-    out[o++] = b;
-    if (b === 0) out[o++] = 1;
-  }
-  o += 2; // the 00 00 delimiter
+  const out = new Uint8Array(PREFIX + encodedUserKeyLength(key) + 8);
+  const o = writeUserKey(key, out, PREFIX);
   // Byte by byte: a DataView would move this small on-heap array's bytes to a new ArrayBuffer.
   let lo = Number(version & 0xffffffffn);
   let hi = Number(version >> 32n);
