@@ -104,7 +104,7 @@ export async function readCommittedTopic(kafka: Kafka, topic: string, timeoutMs:
     await deleteGroupQuietly(kafka, groupId);
   }
   const records: CommittedRecord[] = [];
-  for (const partition of [...outcomes.keys()].sort((a, b) => a - b)) records.push(...outcomes.get(partition)!.committed());
+  for (const partition of [...outcomes.keys()].sort((a, b) => a - b)) for (const r of outcomes.get(partition)!.committed()) records.push(r);
   return records;
 }
 

@@ -41,7 +41,7 @@ export class TransactionOutcomes<T> {
     if (type === undefined) return;
     const held = this.open.get(producerId);
     this.open.delete(producerId);
-    if (held && type === 'commit') this.decided.push(...held);
+    if (held && type === 'commit') for (const e of held) this.decided.push(e);
   }
 
   /** Committed and non-transactional records, in log order. */

@@ -37,3 +37,12 @@ test('a marker for a producer with nothing held changes nothing; a later transac
   log.control('A', COMMIT);
   assert.deepEqual(log.committed(), []);
 });
+
+test('a transaction of 200,000 records is committed whole (no argument-list limit on the way)', () => {
+  const log = new TransactionOutcomes<number>();
+  for (let i = 0; i < 200_000; i++) log.record(BigInt(i), 'A', true, i);
+  log.control('A', COMMIT);
+  const committed = log.committed();
+  assert.equal(committed.length, 200_000);
+  assert.equal(committed[199_999], 199_999);
+});
