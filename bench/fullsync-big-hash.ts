@@ -5,9 +5,11 @@
  * 100 ms, and the kernel's maxRSS); target RSS < 300 MB. Only the decode runs in this process: the dump is generated
  * by a child process when it is not cached yet.
  *
- *   npx tsx bench/fullsync-big-hash.ts [fields=5000000] [value-bytes=100] [block-thread]
+ *   npx tsx bench/fullsync-big-hash.ts [fields=5000000] [value-bytes=100] [no-block-thread]
  *
- * `block-thread` decodes with `snapshot.decode.block.thread=true` (the helper thread's memory included).
+ * By default the dump is decoded as a task does by default: with the block thread where the machine has a second
+ * core (`snapshot.decode.block.thread=auto`; the helper thread's memory is included). `no-block-thread` decodes
+ * all in this thread.
  *
  * What bounds the memory (no flag needed): the SST index is packed into typed arrays (this dump has 16
  * overlapping level-0 files open at once), each iterator reads ahead at most two 256 KiB windows and keeps one
@@ -17,6 +19,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
+import { blockThreadByDefault } from '../connector/pika/rocksdb/block-thread.ts';
 import { snapshotEvents } from '../connector/pika/snapshot/index.ts';
 import { BENCH_NOW_MS, bigHashDump } from './helpers/fullsync-dumps.ts';
 import { sampleRss } from './helpers/rss-sampler.ts';
@@ -47,7 +50,7 @@ let maxParts = 0;
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 const source = { host: '127.0.0.1', port: 9221, replication_id: null };
-const blockThread = process.argv[4] === 'block-thread';
+const blockThread = process.argv[4] === 'no-block-thread' ? false : blockThreadByDefault();
 for await (const r of snapshotEvents(dump.dbDir, { db: 'db0', sourceId: 'bench', source, nowMs: BENCH_NOW_MS, blockThread, onWarning: (w) => console.warn(w) })) {
   events++;
   if (r.part !== null) {
@@ -58,7 +61,7 @@ const secs = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const peak = rss.peak();
 console.log(
-  `snapshotEvents${blockThread ? " (block thread)" : ""}: ${events} events (${maxParts} parts of the hash) in ${secs.toFixed(1)} s wall / ` +
+  `snapshotEvents (${blockThread ? "block thread" : "no block thread"}): ${events} events (${maxParts} parts of the hash) in ${secs.toFixed(1)} s wall / ` +
     `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU → ${Math.round(events / secs)} events/s, ` +
     `${Math.round(dump.elements / secs).toLocaleString('en')} fields/s, ${(dump.valueBytes / 1e6 / secs).toFixed(1)} MB/s`,
 );

@@ -1,16 +1,18 @@
 /**
  * Full-sync decode throughput on a Floyd 4.0 dump written by real RocksDB (cached under .cache/bench/fullsync/):
  * `keys` mixed keys (~90% strings, the rest small hashes/sets/zsets/lists), 3 instances, snappy. Times a plain read
- * of the dump's files (the I/O ceiling on this machine, now), one pass of `readDbDumpBatches` as a task decodes by
- * default (one thread, cold), one with the block thread (`snapshot.decode.block.thread`: data blocks decompressed
- * ahead on a helper thread) and one more in one thread (to compare the two warm), one of the lanes decoded by the
- * worker pool (`threads`, default one per core), one of
+ * of the dump's files (the I/O ceiling on this machine, now), `passes` passes of `readDbDumpBatches` as a task
+ * decodes by default (the task's thread, with the block thread where the machine has a second core:
+ * `snapshot.decode.block.thread=auto`; the first pass cold), each followed by one without the block thread (all in
+ * one thread), and prints the median and lowest of each and the ratio of the medians; the target is checked on the
+ * default's median (this machine's speed swings ±15% from run to run, and more between runs minutes apart). Then one
+ * pass of the lanes decoded by the worker pool (`threads`, default one per core), one of
  * `readDbDump` (one record at a time) and `snapshotEvents` with default split limits in one thread and with the
  * pool, and prints keys/s, MB/s of dump read, the decode as a ratio of the plain read, the pool's speed-up over one
  * thread (ratios and per-CPU-second figures are steadier than absolute rates on a shared machine; CPU seconds
  * count every thread) and the peak RSS. Target: ≥ 300k keys/s decode.
  *
- *   npx tsx bench/fullsync-decode.ts [keys=1000000] [threads=cores]
+ *   npx tsx bench/fullsync-decode.ts [keys=1000000] [threads=cores] [passes=3]
  */
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,10 +22,12 @@ import { dumpLanes } from '../connector/pika/dump/lanes.ts';
 import type { DumpRecord } from '../connector/pika/dump/index.ts';
 import { snapshotEvents } from '../connector/pika/snapshot/index.ts';
 import { BENCH_NOW_MS, mixedDump } from './helpers/fullsync-dumps.ts';
+import { blockThreadByDefault } from '../connector/pika/rocksdb/block-thread.ts';
 import { sampleRss } from './helpers/rss-sampler.ts';
 
 const keyCount = Number(process.argv[2] ?? 1_000_000);
 const threads = Number(process.argv[3] ?? defaultDecodeThreads());
+const passes = Math.max(1, Number(process.argv[4] ?? 3));
 const TARGET_KEYS_PER_S = 300_000;
 
 const dump = await mixedDump(keyCount);
@@ -65,9 +69,9 @@ let plainSecs = 0;
   console.log(`plain read:     ${(bytes / 1e6).toFixed(0)} MB in ${plainSecs.toFixed(2)} s → ${mbps(bytes, plainSecs)} (ceiling)`);
 }
 
-const rates = new Map<string, number>();
+const targetCheck = (keysPerS: number): string => `target ≥ ${TARGET_KEYS_PER_S.toLocaleString('en')} keys/s: ${keysPerS >= TARGET_KEYS_PER_S ? 'met' : 'NOT met'}`;
 
-async function timeDecode(name: string, records: AsyncIterable<DumpRecord | DumpRecord[]>): Promise<void> {
+async function timeDecode(name: string, records: AsyncIterable<DumpRecord | DumpRecord[]>): Promise<number> {
   let keys = 0;
   let elements = 0;
   const t0 = performance.now();
@@ -83,16 +87,20 @@ async function timeDecode(name: string, records: AsyncIterable<DumpRecord | Dump
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuSecs = (cpu.user + cpu.system) / 1e6;
-  rates.set(name, keys / secs);
   console.log(
     `${name.padEnd(22)}${keys} keys, ${elements} elements in ${secs.toFixed(1)} s wall / ${cpuSecs.toFixed(1)} s CPU → ` +
       `${rate(keys, secs)} keys, ${rate(elements, secs)} elements, ${mbps(dump.diskBytes, secs)} of dump, ` +
       `${mbps(dump.valueBytes, secs)} of values (${rate(keys, cpuSecs)} keys per CPU-second); ` +
-      `${(plainSecs / secs).toFixed(3)}× the plain read's speed; ` +
-      `target ≥ ${TARGET_KEYS_PER_S.toLocaleString('en')} keys/s: ${keys / secs >= TARGET_KEYS_PER_S ? 'met' : 'NOT met'}`,
+      `${(plainSecs / secs).toFixed(3)}× the plain read's speed; ${targetCheck(keys / secs)}`,
   );
   if (keys !== dump.keys) console.log(`!! read ${keys} keys, the generator wrote ${dump.keys}`);
+  return keys / secs;
 }
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 async function* laneRecords(n: number): AsyncGenerator<DumpRecord[]> {
   const layout = await detectLayout(dump.dbDir);
@@ -101,17 +109,18 @@ async function* laneRecords(n: number): AsyncGenerator<DumpRecord[]> {
 }
 
 const readerOpts = { nowMs: BENCH_NOW_MS, onWarning: (w: string) => console.warn(w) };
-const one = '1 thread:';
-const pool = `pool of ${threads} threads:`;
-const blocks = '+ block thread:';
-const again = '1 thread again:';
-await timeDecode(one, readDbDumpBatches(dump.dbDir, 'db0', readerOpts));
-await timeDecode(blocks, readDbDumpBatches(dump.dbDir, 'db0', { ...readerOpts, blockThread: true }));
-await timeDecode(again, readDbDumpBatches(dump.dbDir, 'db0', readerOpts));
-console.log(`block thread / 1 thread (both warm): ${(rates.get(blocks)! / rates.get(again)!).toFixed(2)}×`);
+const byDefault: number[] = [];
+const oneThread: number[] = [];
+for (let pass = 1; pass <= passes; pass++) {
+  byDefault.push(await timeDecode(`default${pass === 1 ? ' (cold)' : ''}:`, readDbDumpBatches(dump.dbDir, 'db0', readerOpts)));
+  oneThread.push(await timeDecode('no block thread:', readDbDumpBatches(dump.dbDir, 'db0', { ...readerOpts, blockThread: false })));
+}
+const fmt = (xs: number[]): string => `median ${rate(median(xs), 1)} keys, lowest ${rate(Math.min(...xs), 1)}`;
+console.log(`default (block thread ${blockThreadByDefault() ? 'on' : 'off: one core'}) over ${passes} passes: ${fmt(byDefault)}; ${targetCheck(median(byDefault))}`);
+console.log(`no block thread over ${passes} passes: ${fmt(oneThread)}; default / no block thread (medians): ${(median(byDefault) / median(oneThread)).toFixed(2)}×`);
 if (threads > 1) {
-  await timeDecode(pool, laneRecords(threads));
-  console.log(`pool / 1 thread: ${(rates.get(pool)! / rates.get(one)!).toFixed(2)}× (lanes: ${(await dumpLanes(dump.dbDir, await detectLayout(dump.dbDir))).map((l) => l.id).join(' ')})`);
+  const poolRate = await timeDecode(`pool of ${threads} threads:`, laneRecords(threads));
+  console.log(`pool / no block thread (median): ${(poolRate / median(oneThread)).toFixed(2)}× (lanes: ${(await dumpLanes(dump.dbDir, await detectLayout(dump.dbDir))).map((l) => l.id).join(' ')})`);
 }
 await timeDecode('readDbDump:', readDbDump(dump.dbDir, 'db0', readerOpts));
 

@@ -34,7 +34,7 @@ export async function startBundledWorker(entryTs: URL, options: WorkerOptions = 
 
 async function bundle(entryTs: URL): Promise<string> {
   const { build } = await import('esbuild');
-  const out = await build({ entryPoints: [fileURLToPath(entryTs)], bundle: true, format: 'esm', platform: 'node', target: 'node20', write: false, logLevel: 'silent' });
+  const out = await build({ entryPoints: [fileURLToPath(entryTs)], bundle: true, format: 'esm', platform: 'node', target: 'node20', mainFields: ['module', 'main'], write: false, logLevel: 'silent' });
   return out.outputFiles[0]!.text;
 }
 

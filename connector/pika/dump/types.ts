@@ -99,8 +99,9 @@ export interface DumpReaderOptions {
   /** Non-fatal findings: torn WAL tail, skipped 3.x streams database, meta count differing from data. */
   onWarning?: (message: string) => void;
   /**
-   * Verify and decompress the data blocks of big SSTs on a helper thread while this one decodes (default false):
-   * faster with a spare core, at the cost of the thread's memory (`snapshot.decode.block.thread`).
+   * Verify and decompress the data blocks of big SSTs on a helper thread while this one decodes (default: when the
+   * machine has more than one CPU core): faster with a spare core, at the cost of the thread's memory
+   * (`snapshot.decode.block.thread`).
    */
   blockThread?: boolean;
 }

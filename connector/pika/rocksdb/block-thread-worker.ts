@@ -4,14 +4,18 @@ import { readSync } from 'node:fs';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import type { BlockThreadMessage, UnpackReply, UnpackRequest } from './block-thread-protocol.ts';
 import { BLOCK_TRAILER, BlockUnpackError, undecompressable, verifyBlock } from './block-unpack.ts';
-import { initChecksums } from './checksum.ts';
+import { initChecksum } from './checksum.ts';
 import { CompressionType, uncompressBlock } from './compression.ts';
 import { snappyUncompressedLength, snappyUncompressInto } from './snappy.ts';
 
 if (!isMainThread && parentPort) {
   const port = parentPort;
-  await initChecksums();
-  port.on('message', (req: UnpackRequest) => port.postMessage(...unpackWindow(req)));
+  port.on('message', (req: UnpackRequest) => {
+    initChecksum(req.format.checksumType).then(
+      () => port.postMessage(...unpackWindow(req)),
+      (err: Error) => port.postMessage({ id: req.id, readError: `checksum ${req.format.checksumType} unavailable: ${err.message}` } satisfies UnpackReply),
+    );
+  });
   port.postMessage({ listening: true } satisfies BlockThreadMessage);
 }
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startBundledWorker } from '../../../runtime/util/ts-worker.ts';
 import type { BlockThreadMessage, UnpackRequest } from './block-thread-protocol.ts';
@@ -7,6 +8,11 @@ import { BlockUnpackError } from './block-unpack.ts';
 export interface BlockThreadUse {
   thread: BlockThread;
   minFileBytes: number;
+}
+
+/** Whether readers use the block thread unless told: only where a second CPU core can run it. */
+export function blockThreadByDefault(): boolean {
+  return availableParallelism() > 1;
 }
 
 /** Below this size a table is read in the scanning thread: too few blocks to be worth the messages. */

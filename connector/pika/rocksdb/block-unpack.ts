@@ -25,7 +25,7 @@ export class BlockUnpackError extends Error {
 /**
  * Verifies the trailer checksum of `raw` (a block's contents and 5-byte trailer, read at file offset `offset`)
  * and returns the uncompressed contents; contents stored uncompressed are a view of `raw`. Needs
- * `initChecksums()` to have been awaited in this thread.
+ * `initChecksum(format.checksumType)` to have been awaited in this thread.
  */
 export function unpackBlockContents(format: BlockTrailerFormat, offset: number, size: number, raw: Uint8Array, what: string): Uint8Array {
   const type = verifyBlock(format, offset, size, raw, what);

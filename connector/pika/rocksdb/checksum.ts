@@ -30,13 +30,21 @@ export function unmaskCrc(masked: number): number {
   return ((rot >>> 17) | (rot << 15)) >>> 0;
 }
 
-let hashers: { xxh3: IHasher; xxh32: IHasher; xxh64: IHasher } | undefined;
+type Hashers = { xxh3?: IHasher; xxh32?: IHasher; xxh64?: IHasher };
+const hashers: Hashers = {};
+const HASHER_OF: Partial<Record<number, { name: keyof Hashers; create: () => Promise<IHasher> }>> = {
+  [ChecksumType.xxHash]: { name: 'xxh32', create: createXXHash32 },
+  [ChecksumType.xxHash64]: { name: 'xxh64', create: createXXHash64 },
+  [ChecksumType.xxh3]: { name: 'xxh3', create: createXXHash3 },
+};
 
-/** Loads the WASM hashers once; must be awaited before `blockChecksum` is used with an xxHash type. */
-export async function initChecksums(): Promise<void> {
-  if (hashers) return;
-  const [xxh3, xxh32, xxh64] = await Promise.all([createXXHash3(), createXXHash32(), createXXHash64()]);
-  hashers = { xxh3, xxh32, xxh64 };
+/**
+ * Loads the WASM hasher of checksum type `type` (once per thread; each costs ~2 MiB, and a dump uses one type);
+ * must be awaited before `blockChecksum` is used with that type.
+ */
+export async function initChecksum(type: number): Promise<void> {
+  const h = HASHER_OF[type];
+  if (h && !hashers[h.name]) hashers[h.name] = await h.create();
 }
 
 function hashLow32(h: IHasher, data: Uint8Array): number {
@@ -61,7 +69,7 @@ export function blockChecksum(type: number, data: Uint8Array, lastByte: number):
     }
     case ChecksumType.xxHash:
     case ChecksumType.xxHash64: {
-      const h = requireHashers()[type === ChecksumType.xxHash ? 'xxh32' : 'xxh64'];
+      const h = requireHasher(type === ChecksumType.xxHash ? 'xxh32' : 'xxh64');
       h.init();
       h.update(data);
       h.update(new Uint8Array([lastByte]));
@@ -70,7 +78,7 @@ export function blockChecksum(type: number, data: Uint8Array, lastByte: number):
       return ((d[n - 4]! << 24) | (d[n - 3]! << 16) | (d[n - 2]! << 8) | d[n - 1]!) >>> 0;
     }
     case ChecksumType.xxh3: {
-      const v = hashLow32(requireHashers().xxh3, data);
+      const v = hashLow32(requireHasher('xxh3'), data);
       return (v ^ Math.imul(lastByte, 0x6b9083d9)) >>> 0;
     }
     default:
@@ -86,7 +94,8 @@ export function checksumContextModifier(baseContextChecksum: number, offset: num
   return (baseContextChecksum ^ ((lo + hi) >>> 0)) >>> 0;
 }
 
-function requireHashers(): NonNullable<typeof hashers> {
-  if (!hashers) throw new Error('initChecksums() was not awaited');
-  return hashers;
+function requireHasher(name: keyof Hashers): IHasher {
+  const h = hashers[name];
+  if (!h) throw new Error(`initChecksum() was not awaited for ${name}`);
+  return h;
 }

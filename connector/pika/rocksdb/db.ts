@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BLOCK_THREAD_MIN_FILE_BYTES, BlockThread, type BlockThreadUse } from './block-thread.ts';
+import { BLOCK_THREAD_MIN_FILE_BYTES, BlockThread, blockThreadByDefault, type BlockThreadUse } from './block-thread.ts';
 import { bytewiseComparator, comparatorByName, type UserComparator } from './comparators.ts';
 import { RocksDbFormatError } from './errors.ts';
 import { describeValueType, ValueType } from './internal-key.ts';
@@ -16,7 +16,7 @@ export interface OpenDbOptions {
   onWarning?: (message: string) => void;
   /**
    * Verify and decompress data blocks read ahead on the process's block thread (a second core for a long scan);
-   * default: in this thread.
+   * default: when the machine has more than one CPU core (`blockThreadByDefault`).
    */
   blockThread?: boolean;
   /** Tables smaller than this are read in this thread anyway (default BLOCK_THREAD_MIN_FILE_BYTES). */
@@ -83,7 +83,7 @@ export class ReadOnlyDb {
       for (const cf of cfs.values()) for (const t of cf.level0) await t.table.close().catch(() => undefined);
       throw err;
     }
-    const blockThread = opts.blockThread ? { thread: BlockThread.acquire(), minFileBytes: opts.blockThreadMinFileBytes ?? BLOCK_THREAD_MIN_FILE_BYTES } : undefined;
+    const blockThread = (opts.blockThread ?? blockThreadByDefault()) ? { thread: BlockThread.acquire(), minFileBytes: opts.blockThreadMinFileBytes ?? BLOCK_THREAD_MIN_FILE_BYTES } : undefined;
     return new ReadOnlyDb(dir, state, cfs, blockThread);
   }
 

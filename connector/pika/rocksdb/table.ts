@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { Block, BlockIter } from './block.ts';
 import { BlockIndex } from './block-index.ts';
 import { BLOCK_TRAILER, BlockUnpackError, unpackBlockContents } from './block-unpack.ts';
-import { initChecksums } from './checksum.ts';
+import { initChecksum } from './checksum.ts';
 import { ByteReader, readU32, readU64 } from './coding.ts';
 import { RocksDbFormatError } from './errors.ts';
 
@@ -67,13 +67,13 @@ export class Table {
   }
 
   static async open(path: string): Promise<Table> {
-    await initChecksums();
     const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
       throw new RocksDbFormatError(path, `cannot be opened (${err.code ?? err.message}); the MANIFEST lists it as live`, undefined, err);
     });
     try {
       const { size } = await fh.stat();
       const footer = await readFooter(fh, path, size);
+      await initChecksum(footer.checksumType);
       const probe = new Table(path, fh, size, footer, emptyProps());
       const metaindex = await probe.readMetaindex();
       const propsHandle = metaindex.get('rocksdb.properties');

@@ -1,6 +1,7 @@
 // Configuration of the Pika source connector: every key with its default, meaning and check in one table;
 // `validatePikaSource` lists every problem, `pikaSourceSettings` turns a valid config into typed settings.
 import type { ConfigIssue } from '../../../runtime/api/index.ts';
+import { blockThreadByDefault } from '../rocksdb/block-thread.ts';
 import { FILTER_KEYS } from '../filters/index.ts';
 
 type Check = (value: string, config: Record<string, string>) => string | undefined;
@@ -78,9 +79,9 @@ export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
   },
   'snapshot.decode.threads': { default: '1', doc: 'worker threads decoding a downloaded dump\'s RocksDB instances (and key ranges of big ones) at once: 1 = decode in the task\'s own thread (default: measured faster so far, see bench/fullsync-decode.ts), 0 = one per CPU core; with more than one, events of different lanes interleave, each key\'s events stay together and in order', check: intAtLeast(0, 64) },
   'snapshot.decode.block.thread': {
-    default: 'false',
-    doc: 'true = while the task\'s thread decodes a downloaded dump (snapshot.decode.threads=1), a helper thread reads its SSTs\' data blocks ahead and verifies and decompresses them: ~10-20% faster decoding when a CPU core is spare, ~30-60 MiB more memory (bench/fullsync-decode.ts, bench/fullsync-big-hash.ts)',
-    check: oneOf('true', 'false'),
+    default: 'auto',
+    doc: 'true = while the task\'s thread decodes a downloaded dump (snapshot.decode.threads=1), a helper thread reads the data blocks of its big SSTs ahead and verifies and decompresses them: ~1.2-1.4x faster decoding when a CPU core is spare, ~25-45 MiB more memory (bench/fullsync-decode.ts, bench/fullsync-big-hash.ts); false = all in the task\'s thread; auto (default) = true when the machine has more than one CPU core',
+    check: oneOf('auto', 'true', 'false'),
   },
   'snapshot.fetch.max.bytes.per.second': { default: '0', doc: 'throttle of the dump download (bytes/s, 0 = unlimited), to spare the master\'s disk and network like Pika\'s throttle-bytes-per-second', check: intAtLeast(0) },
   'snapshot.push.timeout.ms': {
@@ -223,7 +224,7 @@ export function pikaSourceSettings(config: Record<string, string>): PikaSourceSe
     snapshotPushTimeoutMs: Number(get('snapshot.push.timeout.ms')),
     snapshotDownloadCleanup: get('snapshot.download.cleanup') === 'true',
     snapshotDecodeThreads: Number(get('snapshot.decode.threads')),
-    snapshotDecodeBlockThread: get('snapshot.decode.block.thread') === 'true',
+    snapshotDecodeBlockThread: get('snapshot.decode.block.thread') === 'auto' ? blockThreadByDefault() : get('snapshot.decode.block.thread') === 'true',
     pollMaxRecords: Number(get('poll.max.records')),
     pingIntervalMs: Number(get('pika.ping.interval.ms')),
     silenceTimeoutMs: Number(get('pika.silence.timeout.ms')),

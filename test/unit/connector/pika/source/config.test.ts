@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pikaSourceSettings, validatePikaSource } from '../../../../../connector/pika/source/config.ts';
@@ -51,11 +52,12 @@ test('snapshot keys: defaults, bounds, and dlq needs a dead-letter topic', () =>
   assert.deepEqual(validatePikaSource({ ...base, 'snapshot.oversize.policy': 'dlq', 'errors.deadletterqueue.topic.name': 'dlq' }), []);
 });
 
-test('snapshot decoding: in the task thread, no block thread, unless asked for', () => {
+test('snapshot decoding: in the task thread, with the block thread where a second core can run it (auto)', () => {
   const s = pikaSourceSettings(minimal);
   assert.equal(s.snapshotDecodeThreads, 1);
-  assert.equal(s.snapshotDecodeBlockThread, false);
+  assert.equal(s.snapshotDecodeBlockThread, availableParallelism() > 1);
   assert.equal(pikaSourceSettings({ ...minimal, 'snapshot.decode.block.thread': 'true' }).snapshotDecodeBlockThread, true);
+  assert.equal(pikaSourceSettings({ ...minimal, 'snapshot.decode.block.thread': 'false' }).snapshotDecodeBlockThread, false);
   const issues = validatePikaSource({ ...minimal, 'snapshot.decode.block.thread': 'yes', 'snapshot.decode.threads': '-1' });
   assert.deepEqual(issues.map((i) => i.key).sort(), ['snapshot.decode.block.thread', 'snapshot.decode.threads']);
 });
