@@ -5,7 +5,13 @@ import { DumpFormatError } from './errors.ts';
 import type { DumpReaderOptions, DumpRecord, ElementsRecord, KeyStartRecord } from './types.ts';
 
 const BATCH_RECORDS = 256;
-const BATCH_BYTES = 1 << 20;
+/**
+ * A batch's records stay alive until the consumer is done with them; at 1 MiB of payload (~10k hash fields of 100 B)
+ * they outlived young-generation GCs, were promoted and piled up as old-space garbage: peak RSS snapshotting one
+ * 500 MB hash went 254-268 -> 192-205 MiB with the block thread, 210 -> 147 MiB without, at 256 KiB
+ * (bench/fullsync-big-hash.ts). Batches of small keys are bounded by BATCH_RECORDS first.
+ */
+const BATCH_BYTES = 256 * 1024;
 const DEFAULT_CHUNK_ELEMENTS = 512;
 const DEFAULT_CHUNK_BYTES = 1 << 20;
 
