@@ -104,4 +104,6 @@ export interface DumpReaderOptions {
    * (`snapshot.decode.block.thread`).
    */
   blockThread?: boolean;
+  /** SSTs smaller than this are read in the decoding thread even with the block thread (default 1 MiB; tests lower it). */
+  blockThreadMinFileBytes?: number;
 }

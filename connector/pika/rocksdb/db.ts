@@ -56,6 +56,10 @@ export class ReadOnlyDb {
 
   static async open(dir: string, opts: OpenDbOptions = {}): Promise<ReadOnlyDb> {
     const state = await readDbState(dir);
+    const minFileBytes = opts.blockThreadMinFileBytes ?? BLOCK_THREAD_MIN_FILE_BYTES;
+    const blockThread = (opts.blockThread ?? blockThreadByDefault()) ? { thread: BlockThread.acquire(), minFileBytes } : undefined;
+    // Started while the tables open and the WAL replays, so that it already takes the first windows read ahead.
+    if (blockThread && [...state.columnFamilies.values()].some((cf) => [...cf.files.values()].some((f) => f.size >= minFileBytes))) void blockThread.thread.ready();
     const cfs = new Map<string, CfData>();
     const byId = new Map<number, CfData>();
     try {
@@ -81,9 +85,9 @@ export class ReadOnlyDb {
       await replayWals(dir, state, byId, opts);
     } catch (err) {
       for (const cf of cfs.values()) for (const t of cf.level0) await t.table.close().catch(() => undefined);
+      blockThread?.thread.release();
       throw err;
     }
-    const blockThread = (opts.blockThread ?? blockThreadByDefault()) ? { thread: BlockThread.acquire(), minFileBytes: opts.blockThreadMinFileBytes ?? BLOCK_THREAD_MIN_FILE_BYTES } : undefined;
     return new ReadOnlyDb(dir, state, cfs, blockThread);
   }
 

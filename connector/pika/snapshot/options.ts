@@ -34,6 +34,8 @@ export interface SnapshotOptions {
   decodeThreads?: number;
   /** `snapshot.decode.block.thread`: data blocks decompressed on a helper thread when decoding in the task's thread. */
   blockThread?: boolean;
+  /** SSTs smaller than this are read in the task's thread even with the block thread (default 1 MiB; tests lower it). */
+  blockThreadMinFileBytes?: number;
   /**
    * Dumps whose meta SSTs (≈ their key count) hold fewer bytes are decoded in the task's thread (default 32 MiB;
    * tests lower it).
@@ -46,7 +48,7 @@ export interface SnapshotOptions {
   laneBytes?: number;
 }
 
-export interface ResolvedSnapshotOptions extends Required<Omit<SnapshotOptions, 'nowMs' | 'tsMs' | 'decodeThreads' | 'blockThread' | 'minParallelBytes' | 'laneBytes'>> {
+export interface ResolvedSnapshotOptions extends Required<Omit<SnapshotOptions, 'nowMs' | 'tsMs' | 'decodeThreads' | 'blockThread' | 'blockThreadMinFileBytes' | 'minParallelBytes' | 'laneBytes'>> {
   dbIndex: number;
   nowMs: number | undefined;
   tsMs: number | undefined;

@@ -100,6 +100,7 @@ export async function* snapshotEvents(dbDir: string, options: SnapshotOptions, r
     onWarning: opts.onWarning,
     ...(options.decodeThreads !== undefined ? { threads: options.decodeThreads } : {}),
     ...(options.blockThread !== undefined ? { blockThread: options.blockThread } : {}),
+    ...(options.blockThreadMinFileBytes !== undefined ? { blockThreadMinFileBytes: options.blockThreadMinFileBytes } : {}),
     ...(options.minParallelBytes !== undefined ? { minParallelBytes: options.minParallelBytes } : {}),
   };
   for await (const b of readLanes(dbDir, opts.db, layout.kind, tasks, readOpts)) {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readDumpInfo } from '../../../../../connector/pika/dump/info-file.ts';
+import { BlockThread } from '../../../../../connector/pika/rocksdb/block-thread.ts';
 import { snapshotEvents, type SnapshotRecord } from '../../../../../connector/pika/snapshot/snapshot-events.ts';
 import type { SnapshotOptions } from '../../../../../connector/pika/snapshot/options.ts';
 import { RedisModel, type ModelEntry } from '../dump/redis-script-model.ts';
@@ -112,4 +114,34 @@ describe('snapshot events of the Pika 3.5.5 dump (Blackwidow)', async () => {
     assert.ok(records.at(-1)!.event.warnings.includes('pika-3.x-streams-not-in-full-sync'));
     assert.ok(warnings.some((w) => /streams/.test(w)));
   });
+});
+
+describe('snapshot.decode.block.thread', () => {
+  // Every SST of these dumps is under the 1 MiB from which a task uses the block thread: lower the bar to see it.
+  const small = { blockThreadMinFileBytes: 0 };
+  const content = (rs: SnapshotRecord[]) => rs.map((r) => JSON.stringify({ ...r.event, event_id: undefined }));
+
+  for (const [name, dir] of [['4.0.1 Floyd', `${v401}master_dump/20261122/db0`], ['3.5.5 Blackwidow', `${v355}master_dump/20261122/db0`]] as const) {
+    it(`${name}: on by default where there is a second core, off when false; the same events either way`, async () => {
+      const thread = BlockThread.acquire();
+      try {
+        assert.equal(await thread.ready(), true);
+        const unpackedBy = async (opts: Partial<SnapshotOptions>): Promise<[number, string[]]> => {
+          const before = thread.windowsUnpacked;
+          const records = await collect(dir, { ...base, db: 'db0', ...small, ...opts });
+          return [thread.windowsUnpacked - before, content(records)];
+        };
+        const [byDefault, defaultEvents] = await unpackedBy({});
+        const [on, onEvents] = await unpackedBy({ blockThread: true });
+        const [off, offEvents] = await unpackedBy({ blockThread: false });
+        assert.ok(on > 0, 'blockThread: true reads ahead through the thread');
+        assert.equal(byDefault > 0, availableParallelism() > 1, 'the default follows the core count');
+        assert.equal(off, 0, 'blockThread: false reads in the task thread only');
+        assert.deepEqual(onEvents, offEvents);
+        assert.deepEqual(defaultEvents, offEvents);
+      } finally {
+        thread.release();
+      }
+    });
+  }
 });
