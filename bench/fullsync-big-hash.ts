@@ -12,7 +12,7 @@
  * all in this thread.
  *
  * What bounds the memory (no flag needed): the SST index is packed into typed arrays (this dump has 16
- * overlapping level-0 files open at once), each iterator reads ahead at most two 256 KiB windows (three with the
+ * overlapping level-0 files open at once), each iterator holds at most two 256 KiB windows (four with the
  * block thread) and keeps one decoded block, records are handed over in batches of ≤ 256 KiB (at 1 MiB they outlived
  * young-generation GCs: +60 MiB), and fields are copied into pooled Buffers. Measured with Node's default heap: RSS
  * ~195 MiB with the block thread, ~150 MiB without (it was ~510 MiB; the V8 heap limit in force is printed with the

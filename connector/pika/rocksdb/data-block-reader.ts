@@ -23,7 +23,7 @@ type Contents = { buf: Uint8Array; blocks?: undefined } | { blocks: UnpackedBloc
  * Reads the data blocks of one table for one iterator. Consecutive blocks are read together in a window (RocksDB's
  * auto-readahead: the window doubles from 32 KiB to 256 KiB while access moves forward, and shrinks after a jump
  * back); while a forward scan decodes one window the next one is already being read, so the scan rarely waits for
- * the disk. With a block thread, windows read ahead are also verified and decompressed there, two windows ahead
+ * the disk. With a block thread, windows read ahead are also verified and decompressed there, three windows ahead
  * (its replies queue behind other readers' requests). Memory: the current window and those ahead; decoded blocks
  * are not kept (the caller holds the one it iterates).
  */
@@ -37,7 +37,7 @@ export class DataBlockReader {
   constructor(table: Table, blockThread?: BlockThreadUse) {
     this.table = table;
     this.blockThread = blockThread && table.fileSize >= blockThread.minFileBytes ? blockThread.thread : undefined;
-    this.depth = this.blockThread ? 2 : 1;
+    this.depth = this.blockThread ? 3 : 1;
   }
 
   /** Block `i` when its bytes are already in memory (no I/O), else undefined: then `load(i)`. */
