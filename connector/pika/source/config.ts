@@ -80,7 +80,7 @@ export const PIKA_SOURCE_KEYS: Record<string, KeyDef> = {
   'snapshot.decode.threads': { default: '1', doc: 'worker threads decoding a downloaded dump\'s RocksDB instances (and key ranges of big ones) at once: 1 = decode in the task\'s own thread (default: measured faster so far, see bench/fullsync-decode.ts), 0 = one per CPU core; with more than one, events of different lanes interleave, each key\'s events stay together and in order', check: intAtLeast(0, 64) },
   'snapshot.decode.block.thread': {
     default: 'auto',
-    doc: 'true = while the task\'s thread decodes a downloaded dump (snapshot.decode.threads=1), a helper thread reads the data blocks of its big SSTs ahead and verifies and decompresses them: ~1.2-1.4x faster decoding when a CPU core is spare, ~25-45 MiB more memory (bench/fullsync-decode.ts, bench/fullsync-big-hash.ts); false = all in the task\'s thread; auto (default) = true when the machine has more than one CPU core',
+    doc: 'true = while the task\'s thread decodes a downloaded dump (snapshot.decode.threads=1), a helper thread reads the data blocks of its big SSTs ahead and verifies and decompresses them: ~1.1-1.4x faster decoding when a CPU core is spare, ~25-55 MiB more memory (bench/fullsync-decode.ts, bench/fullsync-big-hash.ts); false = all in the task\'s thread; auto (default) = true when the machine has more than one CPU core',
     check: oneOf('auto', 'true', 'false'),
   },
   'snapshot.fetch.max.bytes.per.second': { default: '0', doc: 'throttle of the dump download (bytes/s, 0 = unlimited), to spare the master\'s disk and network like Pika\'s throttle-bytes-per-second', check: intAtLeast(0) },
