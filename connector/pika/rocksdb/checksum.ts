@@ -32,6 +32,7 @@ export function unmaskCrc(masked: number): number {
 
 type Hashers = { xxh3?: IHasher; xxh32?: IHasher; xxh64?: IHasher };
 const hashers: Hashers = {};
+const loading = new Map<keyof Hashers, Promise<void>>();
 const HASHER_OF: Partial<Record<number, { name: keyof Hashers; create: () => Promise<IHasher> }>> = {
   [ChecksumType.xxHash]: { name: 'xxh32', create: createXXHash32 },
   [ChecksumType.xxHash64]: { name: 'xxh64', create: createXXHash64 },
@@ -42,9 +43,16 @@ const HASHER_OF: Partial<Record<number, { name: keyof Hashers; create: () => Pro
  * Loads the WASM hasher of checksum type `type` (once per thread; each costs ~2 MiB, and a dump uses one type);
  * must be awaited before `blockChecksum` is used with that type.
  */
-export async function initChecksum(type: number): Promise<void> {
+export function initChecksum(type: number): Promise<void> {
   const h = HASHER_OF[type];
-  if (h && !hashers[h.name]) hashers[h.name] = await h.create();
+  if (!h) return Promise.resolve();
+  let p = loading.get(h.name);
+  if (!p) {
+    p = h.create().then((hasher) => void (hashers[h.name] = hasher));
+    p.catch(() => loading.delete(h.name)); // a failed load is tried again by the next table
+    loading.set(h.name, p);
+  }
+  return p;
 }
 
 function hashLow32(h: IHasher, data: Uint8Array): number {
