@@ -35,7 +35,7 @@ export async function* readBlackwidowInstance(
   opts: DumpReaderOptions & { nowMs: number },
 ): AsyncGenerator<DumpRecord[]> {
   const dir = join(dbDir, instance);
-  const rdb = await ReadOnlyDb.open(dir, { onWarning: opts.onWarning, blockThread: opts.blockThread, blockThreadMinFileBytes: opts.blockThreadMinFileBytes });
+  const rdb = await ReadOnlyDb.open(dir, opts);
   try {
     const meta = rdb.cursor('default');
     const after = opts.after?.instance === instance ? opts.after.key : undefined;

@@ -34,7 +34,7 @@ export async function* readFloydInstance(
   opts: DumpReaderOptions & { nowMs: number },
 ): AsyncGenerator<DumpRecord[]> {
   const dir = join(dbDir, instance);
-  const rdb = await ReadOnlyDb.open(dir, { onWarning: opts.onWarning, blockThread: opts.blockThread, blockThreadMinFileBytes: opts.blockThreadMinFileBytes });
+  const rdb = await ReadOnlyDb.open(dir, opts);
   try {
     for (const cf of [FLOYD_CF.meta, FLOYD_CF.hash, FLOYD_CF.set, FLOYD_CF.list, FLOYD_CF.zset]) {
       if (!rdb.hasColumnFamily(cf)) throw new DumpFormatError(dir, `column family ${cf} is missing; not a Pika 4.x (Floyd) instance`);

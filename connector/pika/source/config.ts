@@ -194,6 +194,7 @@ export function pikaSourceSettings(config: Record<string, string>): PikaSourceSe
   const cluster = config.cluster!;
   const replicaPort = config['pika.replica.port'];
   const password = config['pika.password'];
+  const blockThread = get('snapshot.decode.block.thread');
   return {
     host: config['pika.host']!,
     port,
@@ -224,7 +225,7 @@ export function pikaSourceSettings(config: Record<string, string>): PikaSourceSe
     snapshotPushTimeoutMs: Number(get('snapshot.push.timeout.ms')),
     snapshotDownloadCleanup: get('snapshot.download.cleanup') === 'true',
     snapshotDecodeThreads: Number(get('snapshot.decode.threads')),
-    snapshotDecodeBlockThread: get('snapshot.decode.block.thread') === 'auto' ? blockThreadByDefault() : get('snapshot.decode.block.thread') === 'true',
+    snapshotDecodeBlockThread: blockThread === 'auto' ? blockThreadByDefault() : blockThread === 'true',
     pollMaxRecords: Number(get('poll.max.records')),
     pingIntervalMs: Number(get('pika.ping.interval.ms')),
     silenceTimeoutMs: Number(get('pika.silence.timeout.ms')),
